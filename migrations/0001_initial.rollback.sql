@@ -1,0 +1,10 @@
+DROP TABLE processed_updates;
+DROP TABLE fsm_state;
+DROP TABLE blocks;
+DROP TABLE reports;
+DROP TABLE ratings;
+DROP TABLE messages;
+DROP TABLE chat_participants;
+DROP TABLE chats;
+DROP TABLE search_queue;
+DROP TABLE users;

@@ -1,0 +1,216 @@
+"""Wiring: database, use cases, bot and dispatcher; polling and webhook runners."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import asyncpg
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
+from aiogram.utils.i18n import I18n
+from aiohttp import web
+
+from roulette.bot.delivery import Courier
+from roulette.bot.errors import on_error
+from roulette.bot.languages import Languages
+from roulette.bot.middlewares import PerUserOrder, UserLanguage
+from roulette.bot.routers import all_routers
+from roulette.bot.routers.relay import Albums
+from roulette.domain import Language
+from roulette.fsm_storage import PostgresStorage
+from roulette.i18n import LANGUAGES, build_i18n
+from roulette.settings import Settings
+from roulette.storage.embedded import start_embedded_postgres
+from roulette.storage.migrations import apply_migrations
+from roulette.storage.pool import create_pool
+from roulette.storage.uow import Database
+from roulette.usecases import ReportPolicy, UseCases
+
+log = logging.getLogger(__name__)
+
+COMMANDS = ("search", "next", "stop", "profile", "settings", "language", "help", "rules", "deleteme")
+
+
+def resolve_database_url(settings: Settings) -> str:
+    """DATABASE_URL, or the embedded server's when it is unset."""
+    return settings.database_url or start_embedded_postgres(settings.data_dir)
+
+
+@asynccontextmanager
+async def open_database(settings: Settings, *, migrate: bool = True) -> AsyncIterator[asyncpg.Pool[Any]]:
+    url = resolve_database_url(settings)
+    if migrate:
+        await asyncio.to_thread(apply_migrations, url)
+    pool = await create_pool(url, min_size=settings.db_pool_min_size, max_size=settings.db_pool_max_size)
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+def build_bot(settings: Settings, token: str | None = None) -> Bot:
+    secret = token or (settings.bot_token.get_secret_value() if settings.bot_token else None)
+    if secret is None:
+        raise ValueError("BOT_TOKEN is not set")
+    session = (
+        AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+        if settings.telegram_api_url
+        else AiohttpSession()
+    )
+    return Bot(secret, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+
+@dataclass
+class App:
+    bot: Bot
+    dispatcher: Dispatcher
+    usecases: UseCases
+    courier: Courier
+    albums: Albums
+    order: PerUserOrder
+    settings: Settings
+
+
+def build_app(settings: Settings, pool: asyncpg.Pool[Any], bot: Bot, i18n: I18n | None = None) -> App:
+    usecases = UseCases(
+        Database(pool),
+        ReportPolicy(
+            threshold=settings.report_ban_threshold,
+            window=timedelta(hours=settings.report_window_hours),
+            ban_for=timedelta(hours=settings.report_ban_hours),
+        ),
+    )
+    i18n = i18n or build_i18n(settings.default_language)
+    languages = Languages(usecases.get_user, Language(settings.default_language))
+    courier = Courier(bot, usecases, languages, i18n)
+    albums = Albums()
+    order = PerUserOrder()
+    dispatcher = Dispatcher(
+        storage=PostgresStorage(pool),
+        usecases=usecases,
+        courier=courier,
+        albums=albums,
+        languages=languages,
+        settings=settings,
+    )
+    dispatcher.update.outer_middleware(order)
+    UserLanguage(i18n, languages).setup(dispatcher)
+    dispatcher.errors.register(on_error)
+    dispatcher.include_routers(*all_routers(settings.admin_ids))
+    return App(bot, dispatcher, usecases, courier, albums, order, settings)
+
+
+async def set_commands(bot: Bot, i18n: I18n) -> None:
+    """The command menu, in each supported language (English is also the default)."""
+    from roulette.bot.texts import command_descriptions
+
+    for language in LANGUAGES:
+        with i18n.context(), i18n.use_locale(language):
+            descriptions = command_descriptions()
+        commands = [BotCommand(command=name, description=descriptions[name]) for name in COMMANDS]
+        await bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats(), language_code=language)
+        if language == "en":
+            await bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats())
+
+
+async def _shutdown(app: App) -> None:
+    await app.albums.settle_all(app.courier, app.usecases, app.settings)
+
+
+async def run_polling(settings: Settings) -> None:
+    async with open_database(settings) as pool:
+        bot = build_bot(settings)
+        i18n = build_i18n(settings.default_language)
+        app = build_app(settings, pool, bot, i18n)
+        await bot.delete_webhook(drop_pending_updates=False)
+        await set_commands(bot, i18n)
+        app.dispatcher.shutdown.register(lambda: _shutdown(app))
+        me = await bot.get_me()
+        log.info("polling as @%s", me.username)
+        try:
+            await app.dispatcher.start_polling(
+                bot, allowed_updates=app.dispatcher.resolve_used_update_types(), handle_signals=True
+            )
+        finally:
+            await bot.session.close()
+
+
+def build_webhook_application(app: App, i18n: I18n) -> web.Application:
+    from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+
+    settings = app.settings
+    assert settings.webhook_secret is not None
+    web_app = web.Application()
+
+    async def healthz(_request: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    web_app.router.add_get("/healthz", healthz)
+    # Answer Telegram only after the update was handled: a crash mid-update then means
+    # Telegram delivers it again instead of it being lost.
+    SimpleRequestHandler(
+        dispatcher=app.dispatcher,
+        bot=app.bot,
+        secret_token=settings.webhook_secret.get_secret_value(),
+        handle_in_background=False,
+    ).register(web_app, path=settings.webhook_path)
+
+    async def on_startup(_web_app: web.Application) -> None:
+        assert settings.webhook_url is not None and settings.webhook_secret is not None
+        await app.bot.set_webhook(
+            url=settings.webhook_url.rstrip("/") + settings.webhook_path,
+            secret_token=settings.webhook_secret.get_secret_value(),
+            allowed_updates=app.dispatcher.resolve_used_update_types(),
+            drop_pending_updates=False,
+        )
+        await set_commands(app.bot, i18n)
+        await app.dispatcher.emit_startup(bot=app.bot)
+
+    async def on_shutdown(_web_app: web.Application) -> None:
+        await _shutdown(app)
+        await app.dispatcher.emit_shutdown(bot=app.bot)
+
+    web_app.on_startup.append(on_startup)
+    web_app.on_shutdown.append(on_shutdown)
+    return web_app
+
+
+async def run_webhook(settings: Settings) -> None:
+    async with open_database(settings) as pool:
+        bot = build_bot(settings)
+        i18n = build_i18n(settings.default_language)
+        app = build_app(settings, pool, bot, i18n)
+        web_app = build_webhook_application(app, i18n)
+        runner = web.AppRunner(web_app, shutdown_timeout=settings.shutdown_timeout_seconds)
+        await runner.setup()
+        site = web.TCPSite(runner, settings.host, settings.port)
+        await site.start()
+        log.info("webhook server on %s:%s%s", settings.host, settings.port, settings.webhook_path)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signal_number in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signal_number, stop.set)
+        try:
+            await stop.wait()
+            log.info("stopping: finishing the updates in flight")
+        finally:
+            await runner.cleanup()
+            await bot.session.close()
+
+
+async def run(settings: Settings) -> None:
+    if settings.webhook_url:
+        await run_webhook(settings)
+    else:
+        await run_polling(settings)

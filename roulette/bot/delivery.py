@@ -1,0 +1,135 @@
+"""Talking to users through Telegram, after the use case has committed.
+
+`Courier.send` waits out 429s (keeping the caller's order, since the caller waits) and turns
+a 403 — the user blocked the bot — into the end of that user's chat, telling the partner.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.methods import (
+    AnswerCallbackQuery,
+    DeleteMessage,
+    EditMessageCaption,
+    EditMessageReplyMarkup,
+    EditMessageText,
+    SendMessage,
+    SetMyCommands,
+    TelegramMethod,
+)
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from roulette.bot import keyboards
+from roulette.bot.languages import Languages
+from roulette.bot.texts import interests_list, reputation_line
+from roulette.usecases import ChatClosed, Paired, UseCases
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+MAX_RETRY_AFTER_ATTEMPTS = 5
+MAX_TRANSIENT_ATTEMPTS = 3
+# Repeating these cannot make a user see something twice.
+IDEMPOTENT_METHODS = (AnswerCallbackQuery, DeleteMessage, EditMessageCaption, EditMessageReplyMarkup,
+                      EditMessageText, SetMyCommands)
+
+
+class Courier:
+    def __init__(self, bot: Bot, usecases: UseCases, languages: Languages, i18n: I18n) -> None:
+        self.bot = bot
+        self._usecases = usecases
+        self._languages = languages
+        self._i18n = i18n
+
+    async def send(self, method: TelegramMethod[T], *, recipient: int | None = None) -> T | None:
+        """Call the Bot API; None when the recipient has blocked the bot (their chat is then ended)."""
+        retry_after_attempts = transient_attempts = 0
+        while True:
+            try:
+                return await self.bot(method)
+            except TelegramRetryAfter as error:
+                retry_after_attempts += 1
+                if retry_after_attempts > MAX_RETRY_AFTER_ATTEMPTS:
+                    raise
+                log.warning("flood limit on %s, waiting %ss", method.__api_method__, error.retry_after)
+                await asyncio.sleep(error.retry_after)
+            except (TelegramServerError, TelegramNetworkError):
+                transient_attempts += 1
+                if not isinstance(method, IDEMPOTENT_METHODS) or transient_attempts >= MAX_TRANSIENT_ATTEMPTS:
+                    raise
+                await asyncio.sleep(0.5 * transient_attempts)
+            except TelegramForbiddenError:
+                if recipient is not None:
+                    await self.recipient_left(recipient)
+                return None
+
+    async def recipient_left(self, user_id: int) -> None:
+        """The user blocked the bot: end their chat and tell the partner."""
+        closed = await self._usecases.set_bot_blocked(user_id, True)
+        if isinstance(closed, ChatClosed):
+            await self.announce_chat_end(closed, ended_by=user_id, notify_ender=False)
+
+    def in_language(self, language: str, text: Callable[[], str]) -> str:
+        with self._i18n.use_locale(language):
+            return text()
+
+    async def say(self, user_id: int, text: Callable[[], str], *, markup: Callable[[], Any] | None = None) -> None:
+        """Send a text composed in that user's own language."""
+        language = (await self._languages.of(user_id)).value
+        with self._i18n.use_locale(language):
+            body = text()
+            reply_markup = markup() if markup is not None else None
+        await self.send(SendMessage(chat_id=user_id, text=body, reply_markup=reply_markup), recipient=user_id)
+
+    async def announce_pair(self, paired: Paired) -> None:
+        shared = paired.shared_interests
+        for user_id, partner in ((paired.me.id, paired.partner), (paired.partner.id, paired.me)):
+
+            def notice(partner_: Any = partner) -> str:
+                return _(
+                    "🎉 Partner found! Say hi.\n"
+                    "Partner's reputation: {reputation}\n"
+                    "Shared interests: {shared}\n\n"
+                    "/next — another partner · /stop — end the chat"
+                ).format(reputation=reputation_line(partner_.reputation), shared=interests_list(shared))
+
+            await self.say(user_id, notice)
+
+    async def announce_chat_end(self, closed: ChatClosed, *, ended_by: int, notify_ender: bool = True) -> None:
+        """Tell both sides the chat is over and offer rating buttons."""
+        chat_id = closed.chat_id
+
+        def rate_markup() -> InlineKeyboardMarkup:
+            return keyboards.after_chat(chat_id)
+
+        await self.say(
+            closed.partner_id,
+            lambda: _("Your partner has left the chat. How was it?\n/search — find a new partner"),
+            markup=rate_markup,
+        )
+        if notify_ender:
+            await self.say(
+                ended_by,
+                lambda: _("You left the chat. How was your partner?"),
+                markup=rate_markup,
+            )
+
+
+def is_message_gone(error: TelegramBadRequest) -> bool:
+    """Copies, edits or replies to a message that no longer exists."""
+    text = error.message.lower()
+    return "not found" in text or "message to" in text or "can't be" in text

@@ -1,0 +1,22 @@
+"""Async filters. aiogram runs sync filters (magic `F` ones too) in a thread; these don't."""
+
+from __future__ import annotations
+
+from aiogram.filters import BaseFilter
+from aiogram.types import CallbackQuery, Message
+
+
+class IsAdmin(BaseFilter):
+    def __init__(self, admin_ids: frozenset[int]) -> None:
+        self.admin_ids = admin_ids
+
+    async def __call__(self, event: Message | CallbackQuery) -> bool:
+        return event.from_user is not None and event.from_user.id in self.admin_ids
+
+
+class IsPrivate(BaseFilter):
+    """Anochat only talks in private chats; groups a user adds it to are ignored."""
+
+    async def __call__(self, event: Message | CallbackQuery) -> bool:
+        message = event.message if isinstance(event, CallbackQuery) else event
+        return message is None or message.chat.type == "private"

@@ -1,0 +1,128 @@
+"""Inline keyboards, built in the user's language."""
+
+from __future__ import annotations
+
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from roulette.bot.callbacks import (
+    BlockPartner,
+    DeleteConfirm,
+    GenderChoice,
+    InterestToggle,
+    LanguageChoice,
+    MenuAction,
+    PreferenceChoice,
+    ProfileEdit,
+    Rate,
+    Report,
+)
+from roulette.bot.texts import gender_name, interest_name, interests_mode_name, partner_gender_name
+from roulette.domain import INTEREST_CATALOG, Gender, Interests, InterestsMode, PartnerGender, SearchPreferences
+from roulette.usecases import REPORT_REASONS
+
+AGE_RANGES: tuple[tuple[int, int], ...] = ((13, 17), (18, 24), (25, 34), (35, 49), (50, 99), (18, 99))
+
+
+def main_menu() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("🔎 Find a partner"), callback_data=MenuAction(action="search"))
+    builder.button(text=_("👤 Profile"), callback_data=MenuAction(action="profile"))
+    builder.button(text=_("⚙️ Search settings"), callback_data=MenuAction(action="settings"))
+    builder.button(text=_("❓ Help"), callback_data=MenuAction(action="help"))
+    builder.adjust(1, 2, 1)
+    return builder.as_markup()
+
+
+def searching() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("✖️ Cancel search"), callback_data=MenuAction(action="cancel"))
+    return builder.as_markup()
+
+
+def gender_choice(editing: bool = False) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for gender in Gender:
+        builder.button(text=gender_name(gender), callback_data=GenderChoice(gender=gender.value, editing=editing))
+    return builder.as_markup()
+
+
+def interests_choice(selected: Interests, editing: bool = False) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for tag in INTEREST_CATALOG:
+        mark = "✅ " if tag in selected.tags else ""
+        builder.button(text=mark + interest_name(tag), callback_data=InterestToggle(tag=tag, editing=editing))
+    builder.button(text=_("Done ✔️"), callback_data=InterestToggle(tag="done", editing=editing))
+    builder.adjust(3, 3, 3, 3, 1)
+    return builder.as_markup()
+
+
+def profile_edit() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Edit gender"), callback_data=ProfileEdit(field="gender"))
+    builder.button(text=_("Edit age"), callback_data=ProfileEdit(field="age"))
+    builder.button(text=_("Edit interests"), callback_data=ProfileEdit(field="interests"))
+    builder.adjust(2, 1)
+    return builder.as_markup()
+
+
+def preferences_menu(preferences: SearchPreferences) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for gender in PartnerGender:
+        mark = "• " if gender is preferences.partner_gender else ""
+        builder.button(
+            text=mark + partner_gender_name(gender), callback_data=PreferenceChoice(field="gender", value=gender.value)
+        )
+    for low, high in AGE_RANGES:
+        mark = "• " if (low, high) == (preferences.age_min, preferences.age_max) else ""
+        builder.button(text=f"{mark}{low}–{high}", callback_data=PreferenceChoice(field="age", value=f"{low}-{high}"))
+    for mode in InterestsMode:
+        mark = "• " if mode is preferences.interests_mode else ""
+        builder.button(
+            text=mark + interests_mode_name(mode), callback_data=PreferenceChoice(field="interests", value=mode.value)
+        )
+    builder.adjust(3, 3, 3, 3)
+    return builder.as_markup()
+
+
+def after_chat(chat_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text="👍", callback_data=Rate(chat_id=chat_id, value=1))
+    builder.button(text="👎", callback_data=Rate(chat_id=chat_id, value=-1))
+    builder.button(text=_("🚩 Report"), callback_data=Report(chat_id=chat_id))
+    builder.button(text=_("⛔ Block"), callback_data=BlockPartner(chat_id=chat_id))
+    builder.adjust(2, 2)
+    return builder.as_markup()
+
+
+def after_chat_rated(chat_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("🚩 Report"), callback_data=Report(chat_id=chat_id))
+    builder.button(text=_("⛔ Block"), callback_data=BlockPartner(chat_id=chat_id))
+    return builder.as_markup()
+
+
+def report_reasons(chat_id: int) -> InlineKeyboardMarkup:
+    from roulette.bot.texts import report_reason_name
+
+    builder = InlineKeyboardBuilder()
+    for reason in REPORT_REASONS:
+        builder.button(text=report_reason_name(reason), callback_data=Report(chat_id=chat_id, reason=reason))
+    builder.adjust(2, 2)
+    return builder.as_markup()
+
+
+def languages() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text="English", callback_data=LanguageChoice(code="en"))
+    builder.button(text="Русский", callback_data=LanguageChoice(code="ru"))
+    return builder.as_markup()
+
+
+def delete_confirmation() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Yes, delete everything"), callback_data=DeleteConfirm(confirm=True))
+    builder.button(text=_("No, keep it"), callback_data=DeleteConfirm(confirm=False))
+    builder.adjust(1)
+    return builder.as_markup()

@@ -1,0 +1,75 @@
+"""Update-level plumbing: per-user ordering and the user's language."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import TelegramObject, Update, User
+from aiogram.utils.i18n import I18n, I18nMiddleware
+
+from roulette.bot.languages import Languages
+
+
+def update_user(update: Update) -> User | None:
+    """The Telegram user an update comes from, if any."""
+    event = (
+        update.message
+        or update.edited_message
+        or update.callback_query
+        or update.my_chat_member
+        or update.inline_query
+    )
+    return getattr(event, "from_user", None) if event is not None else None
+
+
+class PerUserOrder(BaseMiddleware):
+    """Handle one user's updates one at a time, in arrival order.
+
+    aiogram handles updates concurrently; without this, two messages a user sent in a row
+    could reach the partner swapped. Different users still run in parallel. The lock table
+    only holds users with an update in flight, so it cannot grow without bound.
+    """
+
+    def __init__(self) -> None:
+        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._locks)
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        user = update_user(event) if isinstance(event, Update) else None
+        if user is None:
+            return await handler(event, data)
+        lock, waiting = self._locks.get(user.id) or (asyncio.Lock(), 0)
+        self._locks[user.id] = (lock, waiting + 1)
+        try:
+            async with lock:
+                return await handler(event, data)
+        finally:
+            lock, waiting = self._locks[user.id]
+            if waiting <= 1:
+                del self._locks[user.id]
+            else:
+                self._locks[user.id] = (lock, waiting - 1)
+
+
+class UserLanguage(I18nMiddleware):
+    def __init__(self, i18n: I18n, languages: Languages) -> None:
+        super().__init__(i18n)
+        self._languages = languages
+
+    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+        user: User | None = data.get("event_from_user")
+        if user is None:
+            return self.i18n.default_locale
+        language = await self._languages.of(user.id, user.language_code)
+        return language.value

@@ -1,0 +1,112 @@
+"""/start and the first-time profile: gender, age, interests."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import CommandStart, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from roulette.bot import keyboards
+from roulette.bot.callbacks import GenderChoice, InterestToggle
+from roulette.bot.languages import Languages
+from roulette.domain import Gender, Interests, InvalidAge, InvalidInterest, Language, Profile, parse_age
+from roulette.settings import Settings
+from roulette.usecases import UseCases
+
+router = Router(name="onboarding")
+
+
+class Onboarding(StatesGroup):
+    gender = State()
+    age = State()
+    interests = State()
+
+
+def age_question() -> str:
+    return _("How old are you? Send a number from 13 to 99.")
+
+
+@router.message(CommandStart())
+async def cmd_start(
+    message: Message, state: FSMContext, usecases: UseCases, languages: Languages, settings: Settings
+) -> None:
+    # Deep-link payloads (/start <payload>) are deliberately ignored.
+    assert message.from_user is not None
+    language = Language.from_code(message.from_user.language_code, Language(settings.default_language))
+    registered = await usecases.register_user(message.from_user.id, language)
+    languages.remember(message.from_user.id, registered.user.language)
+    if registered.user.profile.is_complete:
+        await state.clear()
+        await message.answer(_("Welcome back! Ready for a new conversation?"), reply_markup=keyboards.main_menu())
+        return
+    await state.set_state(Onboarding.gender)
+    await state.set_data({})
+    await message.answer(
+        _(
+            "👋 Welcome to <b>Anochat</b> — anonymous one-on-one chats with strangers.\n"
+            "Nobody ever sees your name, username or id.\n\n"
+            "Let's set up your profile. What is your gender?"
+        ),
+        reply_markup=keyboards.gender_choice(),
+    )
+
+
+@router.callback_query(StateFilter(Onboarding.gender), GenderChoice.filter(F.editing.is_(False)))
+async def on_gender(query: CallbackQuery, callback_data: GenderChoice, state: FSMContext) -> None:
+    if callback_data.gender not in {gender.value for gender in Gender}:
+        await query.answer(_("Please use the buttons."))
+        return
+    await state.update_data(gender=callback_data.gender)
+    await state.set_state(Onboarding.age)
+    await query.answer()
+    if query.message is not None:
+        await query.message.answer(age_question())
+
+
+@router.message(StateFilter(Onboarding.age))
+async def on_age(message: Message, state: FSMContext) -> None:
+    try:
+        age = parse_age(message.text or "")
+    except InvalidAge:
+        await message.answer(_("That doesn't look like an age. ") + age_question())
+        return
+    await state.update_data(age=age, interests=[])
+    await state.set_state(Onboarding.interests)
+    await message.answer(
+        _("Pick your interests (any number), then press Done."), reply_markup=keyboards.interests_choice(Interests())
+    )
+
+
+@router.callback_query(StateFilter(Onboarding.interests), InterestToggle.filter(F.editing.is_(False)))
+async def on_interest(
+    query: CallbackQuery,
+    callback_data: InterestToggle,
+    state: FSMContext,
+    usecases: UseCases,
+) -> None:
+    assert query.from_user is not None
+    data = await state.get_data()
+    try:
+        interests = Interests.of(data.get("interests", []))
+        if callback_data.tag != "done":
+            interests = interests.toggled(callback_data.tag)
+    except InvalidInterest:
+        await query.answer(_("Please use the buttons."))
+        return
+    if callback_data.tag != "done":
+        await state.update_data(interests=interests.ordered())
+        await query.answer()
+        if query.message is not None:
+            await query.message.edit_reply_markup(reply_markup=keyboards.interests_choice(interests))  # type: ignore[union-attr]
+        return
+    profile = Profile(gender=Gender(data["gender"]), age=int(data["age"]), interests=interests)
+    await usecases.update_profile(query.from_user.id, profile)
+    await state.clear()
+    await query.answer(_("Profile saved"))
+    if query.message is not None:
+        await query.message.answer(
+            _("All set! Press the button to meet someone, or send /search."), reply_markup=keyboards.main_menu()
+        )

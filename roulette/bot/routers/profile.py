@@ -1,0 +1,129 @@
+"""/profile: show it and edit one field at a time."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from roulette.bot import keyboards
+from roulette.bot.callbacks import GenderChoice, InterestToggle, MenuAction, ProfileEdit
+from roulette.bot.texts import profile_card
+from roulette.domain import Gender, InvalidAge, InvalidInterest, Profile, User, parse_age
+from roulette.usecases import UseCases
+
+router = Router(name="profile")
+
+
+class EditProfile(StatesGroup):
+    age = State()
+
+
+def needs_start() -> str:
+    return _("Please press /start to set up your profile first.")
+
+
+async def _complete_user(usecases: UseCases, user_id: int) -> User | None:
+    user = await usecases.get_user(user_id)
+    return user if user is not None and user.profile.is_complete else None
+
+
+@router.message(Command("profile"))
+async def cmd_profile(message: Message, usecases: UseCases) -> None:
+    assert message.from_user is not None
+    user = await _complete_user(usecases, message.from_user.id)
+    if user is None:
+        await message.answer(needs_start())
+        return
+    await message.answer(profile_card(user), reply_markup=keyboards.profile_edit())
+
+
+@router.callback_query(MenuAction.filter(F.action == "profile"))
+async def on_profile_button(query: CallbackQuery, usecases: UseCases) -> None:
+    user = await _complete_user(usecases, query.from_user.id)
+    await query.answer()
+    if query.message is None:
+        return
+    if user is None:
+        await query.message.answer(needs_start())
+        return
+    await query.message.answer(profile_card(user), reply_markup=keyboards.profile_edit())
+
+
+@router.callback_query(ProfileEdit.filter())
+async def on_edit(query: CallbackQuery, callback_data: ProfileEdit, state: FSMContext, usecases: UseCases) -> None:
+    user = await _complete_user(usecases, query.from_user.id)
+    await query.answer()
+    if query.message is None:
+        return
+    if user is None:
+        await query.message.answer(needs_start())
+        return
+    if callback_data.field == "gender":
+        await query.message.answer(_("What is your gender?"), reply_markup=keyboards.gender_choice(editing=True))
+    elif callback_data.field == "age":
+        await state.set_state(EditProfile.age)
+        await query.message.answer(_("How old are you? Send a number from 13 to 99."))
+    elif callback_data.field == "interests":
+        await query.message.answer(
+            _("Pick your interests, then press Done."),
+            reply_markup=keyboards.interests_choice(user.profile.interests, editing=True),
+        )
+
+
+@router.callback_query(GenderChoice.filter(F.editing.is_(True)))
+async def on_gender_edit(query: CallbackQuery, callback_data: GenderChoice, usecases: UseCases) -> None:
+    user = await _complete_user(usecases, query.from_user.id)
+    if user is None or callback_data.gender not in {gender.value for gender in Gender}:
+        await query.answer(_("This button is no longer active."))
+        return
+    profile = Profile(Gender(callback_data.gender), user.profile.age, user.profile.interests)
+    updated = await usecases.update_profile(user.id, profile)
+    await query.answer(_("Saved"))
+    if query.message is not None and isinstance(updated, User):
+        await query.message.answer(profile_card(updated), reply_markup=keyboards.profile_edit())
+
+
+@router.message(StateFilter(EditProfile.age))
+async def on_age_edit(message: Message, state: FSMContext, usecases: UseCases) -> None:
+    assert message.from_user is not None
+    try:
+        age = parse_age(message.text or "")
+    except InvalidAge:
+        await message.answer(_("That doesn't look like an age. How old are you? Send a number from 13 to 99."))
+        return
+    user = await _complete_user(usecases, message.from_user.id)
+    await state.clear()
+    if user is None:
+        await message.answer(needs_start())
+        return
+    updated = await usecases.update_profile(user.id, Profile(user.profile.gender, age, user.profile.interests))
+    if isinstance(updated, User):
+        await message.answer(profile_card(updated), reply_markup=keyboards.profile_edit())
+
+
+@router.callback_query(InterestToggle.filter(F.editing.is_(True)))
+async def on_interest_edit(query: CallbackQuery, callback_data: InterestToggle, usecases: UseCases) -> None:
+    user = await _complete_user(usecases, query.from_user.id)
+    if user is None:
+        await query.answer(_("This button is no longer active."))
+        return
+    if callback_data.tag == "done":
+        await query.answer(_("Saved"))
+        if query.message is not None:
+            await query.message.answer(profile_card(user), reply_markup=keyboards.profile_edit())
+        return
+    try:
+        interests = user.profile.interests.toggled(callback_data.tag)
+    except InvalidInterest:
+        await query.answer(_("Please use the buttons."))
+        return
+    await usecases.update_profile(user.id, Profile(user.profile.gender, user.profile.age, interests))
+    await query.answer()
+    if query.message is not None:
+        await query.message.edit_reply_markup(  # type: ignore[union-attr]
+            reply_markup=keyboards.interests_choice(interests, editing=True)
+        )

@@ -1,0 +1,92 @@
+"""The buttons under an ended chat: 👍 / 👎, report, block.
+
+Each carries only the chat id; the use case checks that the presser was in that chat, so a
+forged or someone else's button changes nothing.
+"""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from roulette.bot import keyboards
+from roulette.bot.callbacks import BlockPartner, Rate, Report
+from roulette.bot.delivery import Courier
+from roulette.settings import Settings
+from roulette.usecases import (
+    REPORT_REASONS,
+    AlreadyRated,
+    AlreadyReported,
+    Blocked,
+    ChatStillActive,
+    NotYourChat,
+    Rated,
+    Reported,
+    UseCases,
+)
+
+router = Router(name="rating")
+
+
+@router.callback_query(Rate.filter())
+async def on_rating(query: CallbackQuery, callback_data: Rate, usecases: UseCases) -> None:
+    if callback_data.value not in (1, -1):
+        await query.answer(_("This button is no longer active."))
+        return
+    result = await usecases.rate_partner(query.from_user.id, callback_data.chat_id, callback_data.value)
+    match result:
+        case Rated():
+            await query.answer(_("Thanks for the feedback!"))
+            if isinstance(query.message, Message):
+                await query.message.edit_reply_markup(reply_markup=keyboards.after_chat_rated(callback_data.chat_id))
+        case AlreadyRated():
+            await query.answer(_("You have already rated this chat."))
+        case ChatStillActive():
+            await query.answer(_("The chat is still going on."))
+        case NotYourChat():
+            await query.answer(_("This button is no longer active."))
+
+
+@router.callback_query(Report.filter())
+async def on_report(
+    query: CallbackQuery, callback_data: Report, usecases: UseCases, courier: Courier, settings: Settings
+) -> None:
+    if not callback_data.reason:
+        await query.answer()
+        if isinstance(query.message, Message):
+            await query.message.edit_reply_markup(reply_markup=keyboards.report_reasons(callback_data.chat_id))
+        return
+    if callback_data.reason not in REPORT_REASONS:
+        await query.answer(_("Please use the buttons."))
+        return
+    result = await usecases.report_partner(query.from_user.id, callback_data.chat_id, callback_data.reason)
+    match result:
+        case Reported():
+            await query.answer(_("Thank you. The report was sent to the moderators."), show_alert=True)
+            if isinstance(query.message, Message):
+                await query.message.edit_reply_markup(reply_markup=None)
+            for admin_id in settings.admin_ids:
+                await courier.say(
+                    admin_id,
+                    lambda: _("🚩 New report on chat #{chat_id} ({reason}){banned}. /history {chat_id}").format(
+                        chat_id=callback_data.chat_id,
+                        reason=callback_data.reason,
+                        banned=_(", the user is now banned") if result.banned_until else "",
+                    ),
+                )
+        case AlreadyReported():
+            await query.answer(_("You have already reported this chat."))
+        case NotYourChat():
+            await query.answer(_("This button is no longer active."))
+
+
+@router.callback_query(BlockPartner.filter())
+async def on_block(query: CallbackQuery, callback_data: BlockPartner, usecases: UseCases, courier: Courier) -> None:
+    result = await usecases.block_partner(query.from_user.id, callback_data.chat_id)
+    if not isinstance(result, Blocked):
+        await query.answer(_("This button is no longer active."))
+        return
+    await query.answer(_("Blocked. You will never be paired with this person again."), show_alert=True)
+    if result.ended_chat is not None:
+        await courier.announce_chat_end(result.ended_chat, ended_by=query.from_user.id, notify_ender=False)

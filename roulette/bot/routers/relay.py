@@ -1,0 +1,320 @@
+"""The hot path: every other message of a user in a chat is copied to the partner.
+
+Messages are copied (copyMessage), never forwarded: a forward shows the sender. One query
+stores the message and finds the partner; the copy is sent after it committed. Registered
+with no filters at all, so aiogram spends nothing on filter checks before reaching it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from aiogram import Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.methods import CopyMessage, CopyMessages, EditMessageCaption, EditMessageText, SendMessage
+from aiogram.types import Message, MessageEntity, ReplyParameters
+from aiogram.utils.i18n import gettext as _
+
+from roulette.bot.delivery import Courier, is_message_gone
+from roulette.domain import InvalidMessage, MessageContent, MessageKind
+from roulette.settings import Settings
+from roulette.usecases import AlreadyRelayed, EditRelay, NotInChat, Relay, UseCases
+
+log = logging.getLogger(__name__)
+router = Router(name="relay")
+
+# Telegram delivers an album as separate messages in quick succession.
+ALBUM_SETTLE_SECONDS = 0.4
+# Kinds Telegram can carry that identify a person or a place.
+PERSONAL_KINDS = ("contact", "location", "venue")
+
+
+@dataclass(slots=True)
+class Refused:
+    reason: str  # personal | unsupported | invalid
+
+
+def content_of(message: Message) -> MessageContent | Refused:
+    """The relayable content of a Telegram message, or why it is refused."""
+    try:
+        if message.text is not None:
+            return MessageContent.text_message(message.text)
+        caption = message.caption
+        if message.photo:
+            return MessageContent.media(MessageKind.PHOTO, message.photo[-1].file_id, caption)
+        if message.animation is not None:  # before document: an animation also carries one
+            return MessageContent.media(MessageKind.ANIMATION, message.animation.file_id, caption)
+        for kind, media in (
+            (MessageKind.VIDEO, message.video),
+            (MessageKind.VOICE, message.voice),
+            (MessageKind.AUDIO, message.audio),
+            (MessageKind.DOCUMENT, message.document),
+        ):
+            if media is not None:
+                return MessageContent.media(kind, media.file_id, caption)
+        if message.video_note is not None:
+            return MessageContent.media(MessageKind.VIDEO_NOTE, message.video_note.file_id)
+        if message.sticker is not None:
+            return MessageContent.media(MessageKind.STICKER, message.sticker.file_id)
+        if message.dice is not None:
+            return MessageContent(MessageKind.DICE)
+        if message.poll is not None:
+            return MessageContent(MessageKind.POLL)
+    except InvalidMessage:
+        return Refused("invalid")
+    if message.contact is not None or message.location is not None or message.venue is not None:
+        return Refused("personal")
+    return Refused("unsupported")
+
+
+def _without_mentions(entities: list[MessageEntity] | None) -> list[MessageEntity] | None:
+    """Drop text_mention entities: they link to a user's profile by id."""
+    if not entities:
+        return entities
+    return [entity for entity in entities if entity.type != "text_mention"]
+
+
+def _has_mentions(entities: list[MessageEntity] | None) -> bool:
+    return bool(entities) and any(entity.type == "text_mention" for entity in entities or ())
+
+
+@dataclass(slots=True)
+class _Album:
+    sender_id: int
+    partner_id: int
+    media_group_id: str
+    items: list[tuple[int, int]] = field(default_factory=list)  # (stored message id, source message id)
+    timer: asyncio.TimerHandle | None = None
+
+
+class Albums:
+    """Collects an album's messages, then copies them together with copyMessages.
+
+    An album is flushed after a short quiet period, or at once when the same user sends
+    anything else, so the user's messages still reach the partner in the order sent.
+    """
+
+    def __init__(self) -> None:
+        self._pending: dict[int, _Album] = {}
+        self._flushing: dict[int, asyncio.Task[None]] = {}
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    async def add(
+        self,
+        relay: Relay,
+        sender_id: int,
+        source_message_id: int,
+        media_group_id: str,
+        courier: Courier,
+        usecases: UseCases,
+        settings: Settings,
+    ) -> None:
+        album = self._pending.get(sender_id)
+        if album is not None and (album.media_group_id != media_group_id or album.partner_id != relay.partner_id):
+            await self.settle(sender_id, courier, usecases, settings)
+            album = None
+        if album is None:
+            album = _Album(sender_id, relay.partner_id, media_group_id)
+            self._pending[sender_id] = album
+        album.items.append((relay.message_id, source_message_id))
+        if album.timer is not None:
+            album.timer.cancel()
+        loop = asyncio.get_running_loop()
+        album.timer = loop.call_later(ALBUM_SETTLE_SECONDS, self._start_flush, sender_id, courier, usecases, settings)
+
+    def _start_flush(self, sender_id: int, courier: Courier, usecases: UseCases, settings: Settings) -> None:
+        album = self._pending.pop(sender_id, None)
+        if album is None:
+            return
+        task = asyncio.create_task(self._copy(album, courier, usecases, settings))
+        self._flushing[sender_id] = task
+        task.add_done_callback(lambda _task: self._flushing.pop(sender_id, None))
+
+    async def settle(self, sender_id: int, courier: Courier, usecases: UseCases, settings: Settings) -> None:
+        """Deliver the user's pending album (if any) before anything they send next."""
+        album = self._pending.get(sender_id)
+        if album is not None:
+            if album.timer is not None:
+                album.timer.cancel()
+            self._start_flush(sender_id, courier, usecases, settings)
+        task = self._flushing.get(sender_id)
+        if task is not None:
+            await asyncio.shield(task)
+
+    async def settle_all(self, courier: Courier, usecases: UseCases, settings: Settings) -> None:
+        for sender_id in list(self._pending):
+            await self.settle(sender_id, courier, usecases, settings)
+        if self._flushing:
+            await asyncio.gather(*self._flushing.values(), return_exceptions=True)
+
+    async def _copy(self, album: _Album, courier: Courier, usecases: UseCases, settings: Settings) -> None:
+        items = sorted(album.items, key=lambda item: item[1])
+        try:
+            copies = await courier.send(
+                CopyMessages(
+                    chat_id=album.partner_id,
+                    from_chat_id=album.sender_id,
+                    message_ids=[source for _stored, source in items],
+                    protect_content=settings.protect_content,
+                ),
+                recipient=album.partner_id,
+            )
+        except Exception:
+            log.exception("album copy failed")
+            return
+        if copies is None:
+            return
+        for (stored_id, _source), copy in zip(items, copies, strict=False):
+            await usecases.record_relayed(stored_id, copy.message_id)
+
+
+def hint_not_in_chat() -> str:
+    return _("You are not in a chat right now.\n/search — find a partner · /profile — your profile · /help")
+
+
+@router.message()
+async def relay_message(
+    message: Message,
+    usecases: UseCases,
+    courier: Courier,
+    albums: Albums,
+    settings: Settings,
+) -> None:
+    sender = message.from_user
+    if sender is None or message.chat.type != "private":
+        return
+    content = content_of(message)
+    if isinstance(content, Refused):
+        if content.reason == "personal" and settings.relay_contacts_and_locations:
+            await _copy_unstored(message, usecases, courier, settings)
+            return
+        await message.answer(_refusal_text(content))
+        return
+    reply = message.reply_to_message
+    result = await usecases.send_message(
+        sender.id,
+        message.message_id,
+        content,
+        media_group_id=message.media_group_id,
+        reply_to_message_id=reply.message_id if reply is not None else None,
+    )
+    if isinstance(result, NotInChat):
+        await albums.settle(sender.id, courier, usecases, settings)
+        await message.answer(hint_not_in_chat())
+        return
+    if isinstance(result, AlreadyRelayed):
+        return
+    if message.media_group_id is not None:
+        await albums.add(result, sender.id, message.message_id, message.media_group_id, courier, usecases, settings)
+        return
+    await albums.settle(sender.id, courier, usecases, settings)
+    await _copy(message, result, usecases, courier, settings)
+
+
+def _refusal_text(refused: Refused) -> str:
+    if refused.reason == "personal":
+        return _("Contacts and locations are not sent to your partner, to keep you both anonymous.")
+    if refused.reason == "invalid":
+        return _("This message can't be sent: it is empty or too long.")
+    return _("This kind of message can't be sent to your partner.")
+
+
+async def _copy(message: Message, relay: Relay, usecases: UseCases, courier: Courier, settings: Settings) -> None:
+    reply_parameters = (
+        ReplyParameters(message_id=relay.reply_to_message_id, allow_sending_without_reply=True)
+        if relay.reply_to_message_id is not None
+        else None
+    )
+    method: CopyMessage | SendMessage
+    if message.text is not None and _has_mentions(message.entities):
+        method = SendMessage(
+            chat_id=relay.partner_id,
+            text=message.text,
+            entities=_without_mentions(message.entities),
+            parse_mode=None,
+            reply_parameters=reply_parameters,
+            protect_content=settings.protect_content,
+        )
+    else:
+        method = CopyMessage(
+            chat_id=relay.partner_id,
+            from_chat_id=message.chat.id,
+            message_id=message.message_id,
+            reply_parameters=reply_parameters,
+            protect_content=settings.protect_content,
+        )
+        if _has_mentions(message.caption_entities):
+            method.caption = message.caption
+            method.caption_entities = _without_mentions(message.caption_entities)
+            method.parse_mode = None
+    try:
+        sent = await courier.send(method, recipient=relay.partner_id)
+    except TelegramBadRequest as error:
+        log.warning("copy refused by Telegram: %s", error.message)
+        await message.answer(_("Telegram refused to deliver this message to your partner."))
+        return
+    if sent is None:  # the partner blocked the bot; their chat has been ended and the sender told
+        return
+    await usecases.record_relayed(relay.message_id, sent.message_id)
+
+
+async def _copy_unstored(message: Message, usecases: UseCases, courier: Courier, settings: Settings) -> None:
+    """Contacts and locations, when allowed by settings: copied, but never stored."""
+    assert message.from_user is not None
+    status = await usecases.get_current_chat(message.from_user.id)
+    partner_id = getattr(status, "partner_id", None)
+    if partner_id is None:
+        await message.answer(hint_not_in_chat())
+        return
+    await courier.send(
+        CopyMessage(
+            chat_id=partner_id,
+            from_chat_id=message.chat.id,
+            message_id=message.message_id,
+            protect_content=settings.protect_content,
+        ),
+        recipient=partner_id,
+    )
+
+
+@router.edited_message()
+async def relay_edit(message: Message, usecases: UseCases, courier: Courier) -> None:
+    sender = message.from_user
+    if sender is None:
+        return
+    try:
+        result = await usecases.edit_message(sender.id, message.message_id, text=message.text, caption=message.caption)
+    except InvalidMessage:
+        return
+    if not isinstance(result, EditRelay):
+        return
+    try:
+        if message.text is not None:
+            await courier.send(
+                EditMessageText(
+                    chat_id=result.partner_id,
+                    message_id=result.relayed_message_id,
+                    text=message.text,
+                    entities=_without_mentions(message.entities),
+                    parse_mode=None,
+                ),
+                recipient=result.partner_id,
+            )
+        else:
+            await courier.send(
+                EditMessageCaption(
+                    chat_id=result.partner_id,
+                    message_id=result.relayed_message_id,
+                    caption=message.caption,
+                    caption_entities=_without_mentions(message.caption_entities),
+                    parse_mode=None,
+                ),
+                recipient=result.partner_id,
+            )
+    except TelegramBadRequest as error:
+        if "not modified" not in error.message and not is_message_gone(error):
+            raise

@@ -1,0 +1,94 @@
+"""/search, /next, /stop and the search buttons."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+
+from roulette.bot import keyboards
+from roulette.bot.callbacks import MenuAction
+from roulette.bot.delivery import Courier
+from roulette.usecases import (
+    AlreadyInChat,
+    AlreadySearching,
+    Banned,
+    ChatClosed,
+    Paired,
+    ProfileIncomplete,
+    SearchCancelled,
+    UseCases,
+    UserNotFound,
+    Waiting,
+)
+
+router = Router(name="search")
+
+
+async def search(message: Message, user_id: int, usecases: UseCases, courier: Courier) -> None:
+    """Run a search for the user and tell them (and a new partner) what happened."""
+    result = await usecases.start_search(user_id)
+    match result:
+        case Paired():
+            await courier.announce_pair(result)
+        case Waiting():
+            await message.answer(_("🔎 Looking for a partner…"), reply_markup=keyboards.searching())
+        case AlreadySearching():
+            await message.answer(_("🔎 Still looking for a partner…"), reply_markup=keyboards.searching())
+        case AlreadyInChat():
+            await message.answer(_("You are already in a chat. /next — another partner · /stop — end it"))
+        case ProfileIncomplete() | UserNotFound():
+            await message.answer(_("Please press /start to set up your profile first."))
+        case Banned(until=until):
+            await message.answer(
+                _("You can't search until {until} UTC: other users reported you.").format(
+                    until=until.strftime("%Y-%m-%d %H:%M")
+                )
+            )
+
+
+@router.message(Command("search"))
+async def cmd_search(message: Message, usecases: UseCases, courier: Courier) -> None:
+    assert message.from_user is not None
+    await search(message, message.from_user.id, usecases, courier)
+
+
+@router.callback_query(MenuAction.filter(F.action == "search"))
+async def on_search_button(query: CallbackQuery, usecases: UseCases, courier: Courier) -> None:
+    await query.answer()
+    if isinstance(query.message, Message):
+        await search(query.message, query.from_user.id, usecases, courier)
+
+
+@router.message(Command("next"))
+async def cmd_next(message: Message, usecases: UseCases, courier: Courier) -> None:
+    assert message.from_user is not None
+    closed = await usecases.close_chat(message.from_user.id, "next")
+    if isinstance(closed, ChatClosed):
+        await courier.announce_chat_end(closed, ended_by=message.from_user.id)
+    await search(message, message.from_user.id, usecases, courier)
+
+
+@router.message(Command("stop"))
+async def cmd_stop(message: Message, usecases: UseCases, courier: Courier) -> None:
+    assert message.from_user is not None
+    closed = await usecases.close_chat(message.from_user.id, "stop")
+    if isinstance(closed, ChatClosed):
+        await courier.announce_chat_end(closed, ended_by=message.from_user.id)
+        return
+    if isinstance(await usecases.cancel_search(message.from_user.id), SearchCancelled):
+        await message.answer(_("Search stopped."), reply_markup=keyboards.main_menu())
+        return
+    await message.answer(_("You are not in a chat."), reply_markup=keyboards.main_menu())
+
+
+@router.callback_query(MenuAction.filter(F.action == "cancel"))
+async def on_cancel_button(query: CallbackQuery, usecases: UseCases) -> None:
+    cancelled = await usecases.cancel_search(query.from_user.id)
+    if isinstance(cancelled, SearchCancelled):
+        await query.answer(_("Search stopped."))
+        if isinstance(query.message, Message):
+            await query.message.edit_text(_("Search stopped."), reply_markup=keyboards.main_menu())
+    else:
+        await query.answer(_("You are not searching."))

@@ -1,0 +1,142 @@
+"""Texts that are composed from domain values, in the current user's language."""
+
+from __future__ import annotations
+
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
+from aiogram.utils.i18n.lazy_proxy import LazyProxy
+
+from roulette.domain import Gender, Interests, InterestsMode, PartnerGender, Reputation, User
+
+_INTERESTS: dict[str, LazyProxy] = {
+    "music": __("🎵 Music"),
+    "movies": __("🎬 Movies"),
+    "books": __("📚 Books"),
+    "games": __("🎮 Games"),
+    "sports": __("⚽ Sports"),
+    "travel": __("✈️ Travel"),
+    "tech": __("💻 Tech"),
+    "art": __("🎨 Art"),
+    "science": __("🔬 Science"),
+    "food": __("🍕 Food"),
+    "anime": __("🌸 Anime"),
+    "pets": __("🐾 Pets"),
+}
+
+_REPORT_REASONS: dict[str, LazyProxy] = {
+    "spam": __("Spam or ads"),
+    "abuse": __("Abuse or harassment"),
+    "minor": __("Looks underage"),
+    "other": __("Something else"),
+}
+
+
+def interest_name(tag: str) -> str:
+    return str(_INTERESTS[tag])
+
+
+def report_reason_name(reason: str) -> str:
+    return str(_REPORT_REASONS[reason])
+
+
+def gender_name(gender: Gender | None) -> str:
+    if gender is Gender.MALE:
+        return _("👨 Male")
+    if gender is Gender.FEMALE:
+        return _("👩 Female")
+    return _("not set")
+
+
+def partner_gender_name(gender: PartnerGender) -> str:
+    if gender is PartnerGender.ANY:
+        return _("Anyone")
+    return gender_name(Gender(gender.value))
+
+
+def interests_mode_name(mode: InterestsMode) -> str:
+    return {
+        InterestsMode.IGNORE: _("Interests: ignore"),
+        InterestsMode.PREFER: _("Interests: prefer"),
+        InterestsMode.REQUIRE: _("Interests: require"),
+    }[mode]
+
+
+def interests_list(interests: Interests | frozenset[str]) -> str:
+    tags = interests.tags if isinstance(interests, Interests) else interests
+    ordered = [tag for tag in _INTERESTS if tag in tags]
+    return ", ".join(interest_name(tag) for tag in ordered) if ordered else _("none")
+
+
+def reputation_line(reputation: Reputation) -> str:
+    return _("👍 {likes} · 👎 {dislikes}").format(likes=reputation.likes, dislikes=reputation.dislikes)
+
+
+def profile_card(user: User) -> str:
+    return _(
+        "<b>Your profile</b>\n"
+        "Gender: {gender}\n"
+        "Age: {age}\n"
+        "Interests: {interests}\n"
+        "Reputation: {reputation}"
+    ).format(
+        gender=gender_name(user.profile.gender),
+        age=user.profile.age if user.profile.age is not None else _("not set"),
+        interests=interests_list(user.profile.interests),
+        reputation=reputation_line(user.reputation),
+    )
+
+
+def preferences_card(user: User) -> str:
+    preferences = user.preferences
+    return _(
+        "<b>Search settings</b>\n"
+        "Partner: {gender}\n"
+        "Partner age: {age_min}–{age_max}\n"
+        "{interests_mode}\n\n"
+        "Adults are only paired with adults, and minors with minors."
+    ).format(
+        gender=partner_gender_name(preferences.partner_gender),
+        age_min=preferences.age_min,
+        age_max=preferences.age_max,
+        interests_mode=interests_mode_name(preferences.interests_mode),
+    )
+
+
+def help_text() -> str:
+    return _(
+        "<b>Anochat</b> — talk to a random stranger, anonymously.\n\n"
+        "/search — find a partner\n"
+        "/next — end this chat and find another partner\n"
+        "/stop — end the chat or stop searching\n"
+        "/profile — your profile\n"
+        "/settings — whom you want to meet\n"
+        "/language — interface language\n"
+        "/rules — the rules\n"
+        "/deleteme — delete all your data\n\n"
+        "Your partner never sees your name, username or id: messages are copied, not forwarded."
+    )
+
+
+def rules_text() -> str:
+    return _(
+        "<b>Rules</b>\n"
+        "1. Be respectful. No harassment, threats or hate.\n"
+        "2. No spam, ads or scams.\n"
+        "3. Do not share anyone's personal data, including your own.\n"
+        "4. Adults and minors are never paired; lying about your age breaks this rule.\n"
+        "5. Report abuse with the 🚩 button after a chat. Repeated reports lead to a ban."
+    )
+
+
+def command_descriptions() -> dict[str, str]:
+    return {
+        "search": _("Find a partner"),
+        "next": _("End the chat and find another partner"),
+        "stop": _("End the chat or stop searching"),
+        "profile": _("Your profile"),
+        "settings": _("Whom you want to meet"),
+        "language": _("Interface language"),
+        "help": _("How Anochat works"),
+        "rules": _("The rules"),
+        "deleteme": _("Delete all your data"),
+    }

@@ -1,0 +1,26 @@
+"""The asyncpg connection pool."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import asyncpg
+
+
+async def _init_connection(connection: asyncpg.Connection[Any]) -> None:
+    await connection.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def create_pool(database_url: str, *, min_size: int = 2, max_size: int = 10) -> asyncpg.Pool[Any]:
+    pool = await asyncpg.create_pool(
+        database_url,
+        min_size=min_size,
+        max_size=max_size,
+        init=_init_connection,
+        # Idle connections are closed after a while so a restarted server is reconnected cleanly.
+        max_inactive_connection_lifetime=60.0,
+        command_timeout=30.0,
+    )
+    assert pool is not None
+    return pool

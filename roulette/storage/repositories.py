@@ -1,0 +1,350 @@
+"""Repositories: a method per query in `sql/`, records become domain objects here and nowhere else."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
+from roulette.domain import (
+    Gender,
+    Interests,
+    InterestsMode,
+    Language,
+    Message,
+    MessageContent,
+    MessageKind,
+    PartnerGender,
+    PrivateChat,
+    Profile,
+    Reputation,
+    SearchPreferences,
+    User,
+)
+from roulette.storage.queries import sql
+
+if TYPE_CHECKING:
+    Connection: TypeAlias = asyncpg.Connection[Any] | PoolConnectionProxy[Any]
+
+_GET_USER = sql("get_user")
+_REGISTER_USER = sql("register_user")
+_UPDATE_PROFILE = sql("update_profile")
+_UPDATE_PREFERENCES = sql("update_preferences")
+_SET_LANGUAGE = sql("set_language")
+_DELETE_USER = sql("delete_user")
+_SET_BOT_BLOCKED = sql("set_bot_blocked")
+_SET_BANNED_UNTIL = sql("set_banned_until")
+_LOCK_MATCHMAKING = sql("lock_matchmaking")
+_FIND_PARTNER_CANDIDATES = sql("find_partner_candidates")
+_ENQUEUE_SEARCH = sql("enqueue_search")
+_DEQUEUE_SEARCH = sql("dequeue_search")
+_IS_SEARCHING = sql("is_searching")
+_CREATE_CHAT = sql("create_chat")
+_GET_ACTIVE_CHAT = sql("get_active_chat")
+_END_ACTIVE_CHAT = sql("end_active_chat")
+_GET_CHAT = sql("get_chat")
+_STORE_MESSAGE = sql("store_message")
+_RECORD_RELAYED = sql("record_relayed")
+_FIND_RELAYED_COPY = sql("find_relayed_copy")
+_CHAT_HISTORY = sql("chat_history")
+_RATE_PARTNER = sql("rate_partner")
+_REPORT_PARTNER = sql("report_partner")
+_COUNT_RECENT_REPORTERS = sql("count_recent_reporters")
+_BLOCK_PARTNER = sql("block_partner")
+_STATS = sql("stats")
+
+
+def user_from_record(record: asyncpg.Record) -> User:
+    gender = record["gender"]
+    return User(
+        id=record["id"],
+        language=Language(record["language"]),
+        profile=Profile(
+            gender=Gender(gender) if gender is not None else None,
+            age=record["age"],
+            interests=Interests.of(record["interests"]),
+        ),
+        preferences=SearchPreferences(
+            partner_gender=PartnerGender(record["partner_gender"]),
+            age_min=record["partner_age_min"],
+            age_max=record["partner_age_max"],
+            interests_mode=InterestsMode(record["interests_mode"]),
+        ),
+        reputation=Reputation(likes=record["likes"], dislikes=record["dislikes"]),
+        banned_until=record["banned_until"],
+    )
+
+
+class UserRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    async def get(self, user_id: int) -> User | None:
+        """One user, or None."""
+        record = await self._connection.fetchrow(_GET_USER, user_id)
+        return user_from_record(record) if record is not None else None
+
+    async def register(self, user_id: int, language: Language) -> tuple[User, bool]:
+        """The user, created if new; the flag says whether it was."""
+        record = await self._connection.fetchrow(_REGISTER_USER, user_id, language.value)
+        if record is None:  # created by a concurrent transaction that committed meanwhile
+            record = await self._connection.fetchrow(_GET_USER, user_id)
+            assert record is not None
+            return user_from_record(record), False
+        return user_from_record(record), bool(record["created"])
+
+    async def update_profile(self, user_id: int, profile: Profile) -> User | None:
+        """Replace gender, age and interests."""
+        record = await self._connection.fetchrow(
+            _UPDATE_PROFILE,
+            user_id,
+            profile.gender.value if profile.gender else None,
+            profile.age,
+            profile.interests.ordered(),
+        )
+        return user_from_record(record) if record is not None else None
+
+    async def update_preferences(self, user_id: int, preferences: SearchPreferences) -> User | None:
+        """Replace the search preferences."""
+        record = await self._connection.fetchrow(
+            _UPDATE_PREFERENCES,
+            user_id,
+            preferences.partner_gender.value,
+            preferences.age_min,
+            preferences.age_max,
+            preferences.interests_mode.value,
+        )
+        return user_from_record(record) if record is not None else None
+
+    async def set_language(self, user_id: int, language: Language) -> User | None:
+        """Change the interface language."""
+        record = await self._connection.fetchrow(_SET_LANGUAGE, user_id, language.value)
+        return user_from_record(record) if record is not None else None
+
+    async def delete(self, user_id: int) -> bool:
+        """Erase the user's own data; False if there was no such user."""
+        return await self._connection.fetchval(_DELETE_USER, user_id) is not None
+
+    async def set_bot_blocked(self, user_id: int, blocked: bool) -> bool:
+        """Record that the user blocked or unblocked the bot; False if nothing changed."""
+        return await self._connection.fetchval(_SET_BOT_BLOCKED, user_id, blocked) is not None
+
+    async def set_banned_until(self, user_id: int, until: datetime | None) -> User | None:
+        """Ban until `until`, or lift the ban with None."""
+        record = await self._connection.fetchrow(_SET_BANNED_UNTIL, user_id, until)
+        return user_from_record(record) if record is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    user: User
+    shared_interests: int
+
+
+class QueueRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    async def lock_matchmaking(self) -> None:
+        """Hold the pairing lock until the transaction ends."""
+        await self._connection.execute(_LOCK_MATCHMAKING)
+
+    async def find_candidates(self, searcher: User, limit: int) -> list[Candidate]:
+        """Waiting users who fit the searcher both ways, best first."""
+        profile, preferences = searcher.profile, searcher.preferences
+        assert profile.gender is not None and profile.age is not None
+        records = await self._connection.fetch(
+            _FIND_PARTNER_CANDIDATES,
+            searcher.id,
+            profile.gender.value,
+            profile.age,
+            profile.interests.ordered(),
+            preferences.partner_gender.value,
+            preferences.age_min,
+            preferences.age_max,
+            preferences.interests_mode.value,
+            limit,
+        )
+        return [Candidate(user_from_record(record), record["shared"]) for record in records]
+
+    async def enqueue(self, user_id: int) -> bool:
+        """Join the queue; False if already in it."""
+        return await self._connection.fetchval(_ENQUEUE_SEARCH, user_id) is not None
+
+    async def dequeue(self, user_id: int) -> bool:
+        """Leave the queue; False if not in it."""
+        return await self._connection.fetchval(_DEQUEUE_SEARCH, user_id) is not None
+
+    async def is_searching(self, user_id: int) -> bool:
+        """Is the user waiting in the queue?"""
+        return bool(await self._connection.fetchval(_IS_SEARCHING, user_id))
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveChat:
+    chat_id: int
+    partner_id: int
+
+
+class ChatRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    async def create(self, user_a: int, user_b: int) -> int:
+        """Open a chat between two users; the database refuses a second active chat."""
+        chat_id: int = await self._connection.fetchval(_CREATE_CHAT, user_a, user_b)
+        return chat_id
+
+    async def active_chat_of(self, user_id: int) -> ActiveChat | None:
+        """The user's active chat, if any."""
+        record = await self._connection.fetchrow(_GET_ACTIVE_CHAT, user_id)
+        return ActiveChat(record["chat_id"], record["partner_id"]) if record is not None else None
+
+    async def end_active_chat_of(self, user_id: int, reason: str) -> ActiveChat | None:
+        """End the user's active chat for both; None if there was none."""
+        record = await self._connection.fetchrow(_END_ACTIVE_CHAT, user_id, reason)
+        return ActiveChat(record["id"], record["partner_id"]) if record is not None else None
+
+    async def get(self, chat_id: int) -> PrivateChat | None:
+        """One chat, active or ended."""
+        record = await self._connection.fetchrow(_GET_CHAT, chat_id)
+        if record is None:
+            return None
+        return PrivateChat(record["id"], record["user_a"], record["user_b"], record["active"])
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    chat_id: int
+    partner_id: int
+    message_id: int | None  # None: stored before, by an earlier delivery of the same update
+    reply_to_message_id: int | None  # in the partner's chat
+
+
+@dataclass(frozen=True, slots=True)
+class EditedMessage:
+    message_id: int
+    partner_id: int
+    kind: MessageKind
+    relayed_message_id: int | None
+
+
+def message_from_record(record: asyncpg.Record) -> Message:
+    return Message(
+        id=record["id"],
+        chat_id=record["chat_id"],
+        sender_id=record["sender_id"],
+        content=MessageContent(
+            MessageKind(record["kind"]), text=record["text"], caption=record["caption"], file_id=record["file_id"]
+        ),
+        source_message_id=record["source_message_id"],
+        relayed_message_id=record["relayed_message_id"],
+        media_group_id=record["media_group_id"],
+        created_at=record["created_at"],
+    )
+
+
+class MessageRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    async def store(
+        self,
+        sender_id: int,
+        source_message_id: int,
+        content: MessageContent,
+        media_group_id: str | None,
+        reply_to_source_id: int | None,
+    ) -> StoredMessage | None:
+        """Store a message in the sender's active chat; None when there is no active chat."""
+        record = await self._connection.fetchrow(
+            _STORE_MESSAGE,
+            sender_id,
+            source_message_id,
+            content.kind.value,
+            content.text,
+            content.caption,
+            content.file_id,
+            media_group_id,
+            reply_to_source_id,
+        )
+        if record is None:
+            return None
+        return StoredMessage(
+            record["chat_id"], record["partner_id"], record["message_id"], record["reply_to_message_id"]
+        )
+
+    async def record_relayed(self, message_id: int, relayed_message_id: int) -> None:
+        """Remember the partner-side id of a relayed message."""
+        await self._connection.execute(_RECORD_RELAYED, message_id, relayed_message_id)
+
+    async def record_edit(
+        self, sender_id: int, source_message_id: int, text: str | None, caption: str | None
+    ) -> EditedMessage | None:
+        """Store an edit of a message in the sender's active chat and say where its copy is."""
+        record = await self._connection.fetchrow(_FIND_RELAYED_COPY, sender_id, source_message_id, text, caption)
+        if record is None:
+            return None
+        return EditedMessage(
+            record["id"], record["partner_id"], MessageKind(record["kind"]), record["relayed_message_id"]
+        )
+
+    async def history(self, chat_id: int) -> list[Message]:
+        """A chat's messages in order."""
+        return [message_from_record(record) for record in await self._connection.fetch(_CHAT_HISTORY, chat_id)]
+
+
+@dataclass(frozen=True, slots=True)
+class RatingOutcome:
+    member: bool
+    ended: bool
+    inserted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    users: int
+    active_chats: int
+    searching: int
+    messages_24h: int
+    new_users_24h: int
+    open_reports: int
+
+
+class SafetyRepository:
+    """Ratings, reports, blocks and figures."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    async def rate(self, chat_id: int, rater_id: int, value: int) -> RatingOutcome:
+        """Rate the other side of an ended chat once; reputation moves in the same statement."""
+        record = await self._connection.fetchrow(_RATE_PARTNER, chat_id, rater_id, value)
+        assert record is not None
+        return RatingOutcome(record["member"], record["ended"], record["inserted"])
+
+    async def report(self, chat_id: int, reporter_id: int, reason: str) -> tuple[int | None, int | None]:
+        """(reported user id or None if not the reporter's chat, new report id or None if filed before)."""
+        record = await self._connection.fetchrow(_REPORT_PARTNER, chat_id, reporter_id, reason)
+        assert record is not None
+        return record["reported_id"], record["report_id"]
+
+    async def count_recent_reporters(self, user_id: int, since: datetime) -> int:
+        """Distinct users with an open report about `user_id` since `since`."""
+        count: int = await self._connection.fetchval(_COUNT_RECENT_REPORTERS, user_id, since)
+        return count
+
+    async def block(self, chat_id: int, blocker_id: int) -> tuple[int | None, bool]:
+        """(blocked user id or None if not the blocker's chat, whether the block is new)."""
+        record = await self._connection.fetchrow(_BLOCK_PARTNER, chat_id, blocker_id)
+        assert record is not None
+        return record["blocked_id"], record["inserted"]
+
+    async def stats(self) -> Stats:
+        """Figures for the admins."""
+        record = await self._connection.fetchrow(_STATS)
+        assert record is not None
+        return Stats(**dict(record))

@@ -1,0 +1,11 @@
+-- Never pair these two again: the blocker and the other side of a chat the blocker was in.
+WITH chat AS (
+    SELECT id, CASE WHEN user_a = $2 THEN user_b ELSE user_a END AS blocked_id
+    FROM chats WHERE id = $1 AND $2 IN (user_a, user_b)
+), inserted AS (
+    INSERT INTO blocks (blocker_id, blocked_id, chat_id)
+    SELECT $2, blocked_id, id FROM chat
+    ON CONFLICT (blocker_id, blocked_id) DO NOTHING
+    RETURNING blocked_id
+)
+SELECT (SELECT blocked_id FROM chat) AS blocked_id, EXISTS (SELECT 1 FROM inserted) AS inserted

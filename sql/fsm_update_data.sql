@@ -1,0 +1,7 @@
+-- aiogram FSM: merge keys into the data in one statement, so two concurrent updates of
+-- different keys both survive (a read-modify-write in Python would lose one).
+INSERT INTO fsm_state (bot_id, chat_id, user_id, thread_id, business_connection_id, destiny, data)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (bot_id, chat_id, user_id, thread_id, business_connection_id, destiny)
+DO UPDATE SET data = fsm_state.data || EXCLUDED.data, updated_at = now()
+RETURNING data

@@ -1,0 +1,2 @@
+-- One user by Telegram id.
+SELECT * FROM users WHERE id = $1
