@@ -53,7 +53,7 @@ class Settings(BaseSettings):
             return frozenset({value})
         return value
 
-    @field_validator("database_url", "telegram_api_url", "webhook_url", mode="before")
+    @field_validator("database_url", "telegram_api_url", "webhook_url", "webhook_secret", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():

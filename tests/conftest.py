@@ -15,13 +15,19 @@ from typing import Any
 
 import asyncpg
 import pytest
+from aiogram import Bot
+from aiogram.client.default import DefaultBotProperties
+from aiogram.enums import ParseMode
 
+from roulette.bot.app import App, build_app
+from roulette.settings import Settings, load_settings
 from roulette.storage.admin import create_database, drop_database, with_database
 from roulette.storage.embedded import start_embedded_postgres
 from roulette.storage.migrations import apply_migrations
 from roulette.storage.pool import create_pool
 from roulette.storage.uow import Database
 from roulette.usecases import UseCases
+from tests.telegram_double import TOKEN, FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -87,3 +93,26 @@ def db(pool: asyncpg.Pool[Any]) -> Database:
 @pytest.fixture
 def usecases(db: Database) -> UseCases:
     return UseCases(db)
+
+
+# --- the bot over a fake Telegram session ------------------------------------------------------
+
+ADMIN_ID = 900_000_001
+
+
+@pytest.fixture
+def telegram() -> FakeTelegram:
+    return FakeTelegram()
+
+
+@pytest.fixture
+def bot_settings() -> Settings:
+    return load_settings(
+        bot_token=TOKEN, database_url=None, admin_ids=str(ADMIN_ID), webhook_url=None, telegram_api_url=None
+    )
+
+
+@pytest.fixture
+async def app(pool: asyncpg.Pool[Any], telegram: FakeTelegram, bot_settings: Settings) -> AsyncIterator[App]:
+    bot = Bot(TOKEN, session=telegram, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+    yield build_app(bot_settings, pool, bot)

@@ -1,0 +1,209 @@
+"""A Bot API session that never touches the network: it records every request and answers
+like Telegram would, with faults (429, 403) on demand. Handler tests feed real `Update`
+objects to the real Dispatcher over it."""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from collections.abc import AsyncGenerator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from aiogram import Bot
+from aiogram.client.session.base import BaseSession
+from aiogram.exceptions import TelegramForbiddenError, TelegramRetryAfter
+from aiogram.methods import (
+    CopyMessage,
+    CopyMessages,
+    GetMe,
+    SendAnimation,
+    SendAudio,
+    SendDocument,
+    SendMessage,
+    SendPhoto,
+    SendSticker,
+    SendVideo,
+    SendVoice,
+    TelegramMethod,
+)
+from aiogram.methods.base import TelegramType
+from aiogram.types import (
+    CallbackQuery,
+    Chat,
+    InlineKeyboardMarkup,
+    Message,
+    MessageEntity,
+    MessageId,
+    PhotoSize,
+    Update,
+    User,
+)
+
+TOKEN = "42:TEST-TOKEN"
+BOT_USER = User(id=42, is_bot=True, first_name="Anochat", username="anochat_bot")
+
+
+@dataclass
+class Fault:
+    method: type[TelegramMethod[Any]]
+    chat_id: int | None
+    error: Callable[[TelegramMethod[Any]], Exception]
+    remaining: int = 1
+
+
+class FakeTelegram(BaseSession):
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list[TelegramMethod[Any]] = []
+        self._message_ids: dict[int, itertools.count[int]] = defaultdict(lambda: itertools.count(10_000))
+        self._faults: list[Fault] = []
+        self.blocked: set[int] = set()
+
+    # --- faults ---------------------------------------------------------------------------
+
+    def rate_limit_next(self, method: type[TelegramMethod[Any]], retry_after: int = 1, chat_id: int | None = None) -> None:
+        self._faults.append(
+            Fault(method, chat_id, lambda m: TelegramRetryAfter(m, f"Too Many Requests: retry after {retry_after}",
+                                                                retry_after))
+        )
+
+    # --- what the bot sent ----------------------------------------------------------------
+
+    def sent_to(self, chat_id: int) -> list[TelegramMethod[Any]]:
+        return [request for request in self.requests if getattr(request, "chat_id", None) == chat_id]
+
+    def texts_to(self, chat_id: int) -> list[str]:
+        return [request.text for request in self.sent_to(chat_id) if isinstance(request, SendMessage)]
+
+    def last_text_to(self, chat_id: int) -> str:
+        texts = self.texts_to(chat_id)
+        assert texts, f"nothing was sent to {chat_id}"
+        return texts[-1]
+
+    def last_markup_to(self, chat_id: int) -> InlineKeyboardMarkup | None:
+        for request in reversed(self.sent_to(chat_id)):
+            markup = getattr(request, "reply_markup", None)
+            if isinstance(markup, InlineKeyboardMarkup):
+                return markup
+        return None
+
+    def copies_to(self, chat_id: int) -> list[CopyMessage]:
+        return [request for request in self.sent_to(chat_id) if isinstance(request, CopyMessage)]
+
+    def of_type(self, method: type[TelegramMethod[Any]]) -> list[Any]:
+        return [request for request in self.requests if isinstance(request, method)]
+
+    def clear(self) -> None:
+        self.requests.clear()
+
+    # --- BaseSession ----------------------------------------------------------------------
+
+    async def make_request(
+        self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
+    ) -> TelegramType:
+        self.requests.append(method)
+        chat_id = getattr(method, "chat_id", None)
+        for fault in self._faults:
+            if isinstance(method, fault.method) and fault.chat_id in (None, chat_id) and fault.remaining > 0:
+                fault.remaining -= 1
+                if fault.remaining == 0:
+                    self._faults.remove(fault)
+                raise fault.error(method)
+        if isinstance(chat_id, int) and chat_id in self.blocked:
+            raise TelegramForbiddenError(method, "Forbidden: bot was blocked by the user")
+        return cast(TelegramType, self._answer(method))
+
+    def _next_id(self, chat_id: Any) -> int:
+        return next(self._message_ids[int(chat_id)])
+
+    def _answer(self, method: TelegramMethod[Any]) -> Any:
+        if isinstance(method, GetMe):
+            return BOT_USER
+        if isinstance(method, CopyMessage):
+            return MessageId(message_id=self._next_id(method.chat_id))
+        if isinstance(method, CopyMessages):
+            return [MessageId(message_id=self._next_id(method.chat_id)) for _ in method.message_ids]
+        if isinstance(
+            method, SendMessage | SendPhoto | SendVideo | SendAnimation | SendAudio | SendDocument | SendVoice
+            | SendSticker
+        ):
+            return Message(
+                message_id=self._next_id(method.chat_id),
+                date=datetime.now(UTC),
+                chat=Chat(id=int(method.chat_id), type="private"),
+                from_user=BOT_USER,
+                text=getattr(method, "text", None),
+            )
+        return True
+
+    async def close(self) -> None:
+        pass
+
+    async def stream_content(
+        self, url: str, headers: dict[str, Any] | None = None, timeout: int = 30, chunk_size: int = 65536,
+        raise_for_status: bool = True,
+    ) -> AsyncGenerator[bytes, None]:  # pragma: no cover - no files in these tests
+        yield b""
+
+
+# --- updates from simulated users -------------------------------------------------------------
+
+_update_ids = itertools.count(1)
+_user_message_ids: dict[int, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
+
+
+def tg_user(user_id: int, language_code: str | None = "en", first_name: str = "Tester") -> User:
+    return User(id=user_id, is_bot=False, first_name=first_name, username=f"user{user_id}",
+                language_code=language_code)
+
+
+def next_message_id(user_id: int) -> int:
+    return next(_user_message_ids[user_id])
+
+
+def message_update(user: User, text: str | None = None, *, message_id: int | None = None, **fields: Any) -> Update:
+    """A private message from `user`; `fields` are any other Message fields (photo=..., reply_to_message=...)."""
+    entities = fields.pop("entities", None)
+    if text is not None and text.startswith("/") and entities is None:
+        command = text.split()[0]
+        entities = [MessageEntity(type="bot_command", offset=0, length=len(command))]
+    message = Message(
+        message_id=message_id if message_id is not None else next_message_id(user.id),
+        date=datetime.now(UTC),
+        chat=Chat(id=user.id, type="private"),
+        from_user=user,
+        text=text,
+        entities=entities,
+        **fields,
+    )
+    return Update(update_id=next(_update_ids), message=message)
+
+
+def edited_update(user: User, message_id: int, text: str) -> Update:
+    message = Message(
+        message_id=message_id,
+        date=datetime.now(UTC),
+        edit_date=int(datetime.now(UTC).timestamp()),
+        chat=Chat(id=user.id, type="private"),
+        from_user=user,
+        text=text,
+    )
+    return Update(update_id=next(_update_ids), edited_message=message)
+
+
+def callback_update(user: User, data: str, *, message_id: int = 1) -> Update:
+    message = Message(
+        message_id=message_id,
+        date=datetime.now(UTC),
+        chat=Chat(id=user.id, type="private"),
+        from_user=BOT_USER,
+        text="…",
+    )
+    query = CallbackQuery(id=str(next(_update_ids)), from_user=user, chat_instance="ci", data=data, message=message)
+    return Update(update_id=next(_update_ids), callback_query=query)
+
+
+def photo(file_id: str = "photo-file") -> list[PhotoSize]:
+    return [PhotoSize(file_id=file_id, file_unique_id=file_id + "-u", width=90, height=90)]

@@ -1,0 +1,58 @@
+"""The main user journey through the real Dispatcher: onboarding, pairing, relay, leaving, rating."""
+
+from __future__ import annotations
+
+from aiogram.methods import AnswerCallbackQuery, CopyMessage
+from aiogram.types import User
+
+from roulette.bot.app import App
+from tests.telegram_double import FakeTelegram, callback_update, message_update, tg_user
+
+
+async def onboard(app: App, user: User, *, gender: str = "male", age: str = "25", interests: tuple[str, ...] = ()) -> None:
+    feed = app.dispatcher.feed_update
+    await feed(app.bot, message_update(user, "/start"))
+    await feed(app.bot, callback_update(user, f"g:{gender}:0"))
+    await feed(app.bot, message_update(user, age))
+    for tag in interests:
+        await feed(app.bot, callback_update(user, f"i:{tag}:0"))
+    await feed(app.bot, callback_update(user, "i:done:0"))
+
+
+def button_data(telegram: FakeTelegram, chat_id: int) -> list[str]:
+    markup = telegram.last_markup_to(chat_id)
+    assert markup is not None
+    return [button.callback_data or "" for row in markup.inline_keyboard for button in row]
+
+
+async def test_two_new_users_onboard_pair_talk_and_rate_each_other(app: App, telegram: FakeTelegram) -> None:
+    alice, bob = tg_user(1001, "en", "Alice"), tg_user(1002, "ru", "Bob")
+    await onboard(app, alice, gender="female", age="24", interests=("music", "books"))
+    await onboard(app, bob, age="26", interests=("music",))
+    assert "All set" in telegram.last_text_to(alice.id)
+
+    await app.dispatcher.feed_update(app.bot, message_update(alice, "/search"))
+    assert "Looking for a partner" in telegram.last_text_to(alice.id)
+    await app.dispatcher.feed_update(app.bot, message_update(bob, "/search"))
+    assert "Partner found" in telegram.last_text_to(alice.id)
+    notice_to_bob = telegram.last_text_to(bob.id)
+    for secret in ("Alice", "user1001", "1001"):
+        assert secret not in notice_to_bob
+
+    telegram.clear()
+    hello = message_update(alice, "hello there")
+    await app.dispatcher.feed_update(app.bot, hello)
+    copies = telegram.copies_to(bob.id)
+    assert len(copies) == 1 and copies[0].from_chat_id == alice.id
+    assert hello.message is not None and copies[0].message_id == hello.message.message_id
+
+    await app.dispatcher.feed_update(app.bot, message_update(bob, "/stop"))
+    data = button_data(telegram, alice.id)
+    rate_up = next(item for item in data if item.startswith("r:") and item.endswith(":1"))
+    await app.dispatcher.feed_update(app.bot, callback_update(alice, rate_up))
+    await app.dispatcher.feed_update(app.bot, callback_update(alice, rate_up))
+    answers = [request.text for request in telegram.of_type(AnswerCallbackQuery)]
+    assert answers[-2:] == ["Thanks for the feedback!", "You have already rated this chat."]
+    user = await app.usecases.get_user(bob.id)
+    assert user is not None and user.reputation.likes == 1
+    assert not [r for r in telegram.requests if isinstance(r, CopyMessage) and r.chat_id == alice.id]
