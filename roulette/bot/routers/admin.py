@@ -61,7 +61,7 @@ async def cmd_ban(
 ) -> None:
     args = _int_args(command, 2)
     if args is None:
-        await message.answer(_("Usage: /ban <user id> [hours]"))
+        await message.answer(_("Usage: /ban USER_ID [HOURS]"))
         return
     hours = args[1] if len(args) > 1 else settings.report_ban_hours
     result = await usecases.ban_user(args[0], timedelta(hours=hours))
@@ -77,7 +77,7 @@ async def cmd_ban(
 async def cmd_unban(message: Message, command: CommandObject, usecases: UseCases) -> None:
     args = _int_args(command, 1)
     if args is None:
-        await message.answer(_("Usage: /unban <user id>"))
+        await message.answer(_("Usage: /unban USER_ID"))
         return
     result = await usecases.ban_user(args[0], None)
     await message.answer(_("No such user.") if isinstance(result, UserNotFound) else _("Unbanned."))
@@ -86,7 +86,7 @@ async def cmd_unban(message: Message, command: CommandObject, usecases: UseCases
 async def cmd_history(message: Message, command: CommandObject, usecases: UseCases) -> None:
     args = _int_args(command, 1)
     if args is None:
-        await message.answer(_("Usage: /history <chat id>"))
+        await message.answer(_("Usage: /history CHAT_ID"))
         return
     history = await usecases.get_chat_history(args[0])
     if not history:
