@@ -127,7 +127,7 @@ class Relay:
 
 @dataclass(frozen=True, slots=True)
 class AlreadyRelayed:
-    """The same message was stored before (the update arrived twice)."""
+    """The same message was stored and relayed before (the update arrived twice)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +135,20 @@ class NotInChat:
     pass
 
 
-SendResult = Relay | AlreadyRelayed | NotInChat
+@dataclass(frozen=True, slots=True)
+class Flooded:
+    """The sender is over the flood limit; the message was not stored or relayed."""
+
+
+SendResult = Relay | AlreadyRelayed | NotInChat | Flooded
+
+
+@dataclass(frozen=True, slots=True)
+class FloodPolicy:
+    """More than `max_messages` within `window_seconds` are held back."""
+
+    max_messages: int = 20
+    window_seconds: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,10 +361,15 @@ class GetCurrentChat:
 
 
 class SendMessage:
-    """Store a message in the sender's chat and say where to relay it (one round trip)."""
+    """Store a message in the sender's chat and say where to relay it (one round trip).
 
-    def __init__(self, db: Database) -> None:
+    Delivered twice, the same message is stored once; it is relayed again only if it has no
+    recorded copy yet, so a crash between storing and copying cannot lose it.
+    """
+
+    def __init__(self, db: Database, flood: FloodPolicy | None = None) -> None:
         self._db = db
+        self._flood = flood or FloodPolicy()
 
     async def __call__(
         self,
@@ -364,12 +382,20 @@ class SendMessage:
     ) -> SendResult:
         async with self._db.uow() as uow:
             stored = await uow.messages.store(
-                sender_id, source_message_id, content, media_group_id, reply_to_message_id
+                sender_id,
+                source_message_id,
+                content,
+                media_group_id,
+                reply_to_message_id,
+                self._flood.max_messages,
+                self._flood.window_seconds,
             )
-            await uow.commit()
+            await uow.commit(record_update=False)
         if stored is None:
             return NotInChat()
         if stored.message_id is None:
+            return Flooded()
+        if stored.relayed_message_id is not None:
             return AlreadyRelayed()
         return Relay(stored.message_id, stored.chat_id, stored.partner_id, stored.reply_to_message_id)
 
@@ -383,7 +409,7 @@ class RecordRelayed:
     async def __call__(self, message_id: int, relayed_message_id: int) -> None:
         async with self._db.uow() as uow:
             await uow.messages.record_relayed(message_id, relayed_message_id)
-            await uow.commit()
+            await uow.commit(record_update=False)
 
 
 class EditMessage:
@@ -553,6 +579,20 @@ class SetBotBlocked:
         return ChatClosed(ended.chat_id, ended.partner_id) if ended else NoChat()
 
 
+class PurgeExpired:
+    """Delete message history older than the retention period, and old update ids."""
+
+    def __init__(self, db: Database, retention_days: int = 7) -> None:
+        self._db = db
+        self._retention_days = retention_days
+
+    async def __call__(self) -> tuple[int, int]:
+        async with self._db.uow() as uow:
+            deleted = await uow.safety.purge_expired(self._retention_days)
+            await uow.commit(record_update=False)
+        return deleted
+
+
 class GetStats:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -565,7 +605,13 @@ class GetStats:
 class UseCases:
     """Every use case, built once over one database and handed to the handlers."""
 
-    def __init__(self, db: Database, report_policy: ReportPolicy | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        report_policy: ReportPolicy | None = None,
+        flood_policy: FloodPolicy | None = None,
+        retention_days: int = 7,
+    ) -> None:
         self.register_user = RegisterUser(db)
         self.get_user = GetUser(db)
         self.update_profile = UpdateProfile(db)
@@ -575,7 +621,7 @@ class UseCases:
         self.start_search = StartSearch(db)
         self.cancel_search = CancelSearch(db)
         self.get_current_chat = GetCurrentChat(db)
-        self.send_message = SendMessage(db)
+        self.send_message = SendMessage(db, flood_policy)
         self.record_relayed = RecordRelayed(db)
         self.edit_message = EditMessage(db)
         self.get_chat_history = GetChatHistory(db)
@@ -586,4 +632,5 @@ class UseCases:
         self.ban_user = BanUser(db)
         self.set_bot_blocked = SetBotBlocked(db)
         self.get_stats = GetStats(db)
+        self.purge_expired = PurgeExpired(db, retention_days)
 

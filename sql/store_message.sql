@@ -1,22 +1,31 @@
--- The relay hot path in one round trip: find the sender's active chat and partner, map a
--- reply to the partner's copy, and store the message. No row: the sender is not in a chat.
--- message_id NULL: this exact message was stored before (the update was delivered twice).
+-- The relay hot path in one round trip: find the sender's active chat and partner, apply the
+-- flood guard, map a reply to the partner's copy, and store the message.
+-- No row: the sender is not in a chat. flooded: over the limit, nothing stored.
+-- A message stored before (the same update delivered again) comes back with its
+-- relayed_message_id: NULL means the copy may never have been sent, so it is relayed again.
 -- $1 sender, $2 source message id, $3 kind, $4 text, $5 caption, $6 file id,
--- $7 media group id, $8 the message id in the sender's chat it replies to (or NULL).
+-- $7 media group id, $8 the message id in the sender's chat it replies to (or NULL),
+-- $9 flood limit (messages), $10 flood window (seconds).
 WITH chat AS (
     SELECT mine.chat_id, other.user_id AS partner_id
     FROM chat_participants mine
     JOIN chat_participants other ON other.chat_id = mine.chat_id AND other.user_id <> mine.user_id
     WHERE mine.user_id = $1 AND mine.active
+), recent AS (
+    SELECT count(*) AS sent FROM messages
+    WHERE sender_id = $1 AND created_at > now() - make_interval(secs => $10::float8)
 ), stored AS (
     INSERT INTO messages (chat_id, sender_id, source_message_id, kind, text, caption, file_id, media_group_id)
-    SELECT chat_id, $1, $2, $3, $4, $5, $6, $7 FROM chat
-    ON CONFLICT (chat_id, sender_id, source_message_id) DO NOTHING
-    RETURNING id
+    SELECT chat_id, $1, $2, $3, $4, $5, $6, $7 FROM chat, recent WHERE recent.sent < $9
+    -- a no-op update, so that a repeated delivery returns the existing row
+    ON CONFLICT (chat_id, sender_id, source_message_id) DO UPDATE SET kind = messages.kind
+    RETURNING id, relayed_message_id
 )
 SELECT chat.chat_id,
        chat.partner_id,
-       (SELECT id FROM stored) AS message_id,
+       stored.id AS message_id,
+       stored.relayed_message_id,
+       stored.id IS NULL AS flooded,
        CASE WHEN $8::bigint IS NULL THEN NULL ELSE COALESCE(
            -- a reply to one's own message: the partner has its copy
            (SELECT m.relayed_message_id FROM messages m
@@ -25,4 +34,4 @@ SELECT chat.chat_id,
            (SELECT m.source_message_id FROM messages m
             WHERE m.chat_id = chat.chat_id AND m.sender_id = chat.partner_id AND m.relayed_message_id = $8)
        ) END AS reply_to_message_id
-FROM chat
+FROM chat LEFT JOIN stored ON TRUE

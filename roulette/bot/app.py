@@ -24,9 +24,10 @@ from aiohttp import web
 from roulette.bot.delivery import Courier
 from roulette.bot.errors import on_error
 from roulette.bot.languages import Languages
-from roulette.bot.middlewares import PerUserOrder, UserLanguage
+from roulette.bot.middlewares import ExactlyOnce, PerUserOrder, UserLanguage
+from roulette.bot.polling import Poller
 from roulette.bot.routers import all_routers
-from roulette.bot.routers.relay import Albums
+from roulette.bot.routers.relay import Albums, FloodNotices
 from roulette.domain import Language
 from roulette.fsm_storage import PostgresStorage
 from roulette.i18n import LANGUAGES, build_i18n
@@ -35,10 +36,11 @@ from roulette.storage.embedded import start_embedded_postgres
 from roulette.storage.migrations import apply_migrations
 from roulette.storage.pool import create_pool
 from roulette.storage.uow import Database
-from roulette.usecases import ReportPolicy, UseCases
+from roulette.usecases import FloodPolicy, ReportPolicy, UseCases
 
 log = logging.getLogger(__name__)
 
+PURGE_EVERY_SECONDS = 3600.0
 COMMANDS = ("search", "next", "stop", "profile", "settings", "language", "help", "rules", "deleteme")
 
 
@@ -79,6 +81,7 @@ class App:
     courier: Courier
     albums: Albums
     order: PerUserOrder
+    exactly_once: ExactlyOnce
     settings: Settings
 
 
@@ -90,25 +93,30 @@ def build_app(settings: Settings, pool: asyncpg.Pool[Any], bot: Bot, i18n: I18n 
             window=timedelta(hours=settings.report_window_hours),
             ban_for=timedelta(hours=settings.report_ban_hours),
         ),
+        FloodPolicy(settings.flood_max_messages, settings.flood_window_seconds),
+        settings.message_retention_days,
     )
     i18n = i18n or build_i18n(settings.default_language)
     languages = Languages(usecases.get_user, Language(settings.default_language))
     courier = Courier(bot, usecases, languages, i18n)
     albums = Albums()
     order = PerUserOrder()
+    exactly_once = ExactlyOnce()
     dispatcher = Dispatcher(
         storage=PostgresStorage(pool),
         usecases=usecases,
         courier=courier,
         albums=albums,
+        flood_notices=FloodNotices(settings.flood_window_seconds),
         languages=languages,
         settings=settings,
     )
     dispatcher.update.outer_middleware(order)
+    dispatcher.update.outer_middleware(exactly_once)
     UserLanguage(i18n, languages).setup(dispatcher)
     dispatcher.errors.register(on_error)
     dispatcher.include_routers(*all_routers(settings.admin_ids))
-    return App(bot, dispatcher, usecases, courier, albums, order, settings)
+    return App(bot, dispatcher, usecases, courier, albums, order, exactly_once, settings)
 
 
 async def set_commands(bot: Bot, i18n: I18n) -> None:
@@ -128,21 +136,52 @@ async def _shutdown(app: App) -> None:
     await app.albums.settle_all(app.courier, app.usecases, app.settings)
 
 
-async def run_polling(settings: Settings) -> None:
+def stop_on_signals() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM (what a platform sends before SIGKILL)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signal_number, stop.set)
+    return stop
+
+
+async def purge_periodically(app: App, every_seconds: float = PURGE_EVERY_SECONDS) -> None:
+    """Enforce MESSAGE_RETENTION_DAYS; several processes doing it at once is harmless."""
+    while True:
+        await asyncio.sleep(every_seconds)
+        try:
+            messages, updates = await app.usecases.purge_expired()
+            if messages or updates:
+                log.info("purged %d expired message(s) and %d old update id(s)", messages, updates)
+        except Exception:
+            log.exception("retention purge failed; retrying later")
+
+
+async def run_polling(settings: Settings, stop: asyncio.Event | None = None) -> None:
     async with open_database(settings) as pool:
         bot = build_bot(settings)
         i18n = build_i18n(settings.default_language)
         app = build_app(settings, pool, bot, i18n)
-        await bot.delete_webhook(drop_pending_updates=False)
-        await set_commands(bot, i18n)
-        app.dispatcher.shutdown.register(lambda: _shutdown(app))
-        me = await bot.get_me()
-        log.info("polling as @%s", me.username)
+        stop = stop or stop_on_signals()
+        purger = asyncio.create_task(purge_periodically(app))
         try:
-            await app.dispatcher.start_polling(
-                bot, allowed_updates=app.dispatcher.resolve_used_update_types(), handle_signals=True
+            me = await bot.get_me()
+            await bot.delete_webhook(drop_pending_updates=False)
+            await set_commands(bot, i18n)
+            await app.dispatcher.emit_startup(bot=bot)
+            log.info("polling as @%s", me.username)
+            poller = Poller(
+                bot,
+                app.dispatcher,
+                allowed_updates=app.dispatcher.resolve_used_update_types(),
+                shutdown_timeout=settings.shutdown_timeout_seconds,
             )
+            await poller.run(stop)
+            log.info("stopping: %d update(s) handled", poller.handled)
+            await _shutdown(app)
+            await app.dispatcher.emit_shutdown(bot=bot)
         finally:
+            purger.cancel()
             await bot.session.close()
 
 
@@ -197,14 +236,13 @@ async def run_webhook(settings: Settings) -> None:
         site = web.TCPSite(runner, settings.host, settings.port)
         await site.start()
         log.info("webhook server on %s:%s%s", settings.host, settings.port, settings.webhook_path)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signal_number in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signal_number, stop.set)
+        stop = stop_on_signals()
+        purger = asyncio.create_task(purge_periodically(app))
         try:
             await stop.wait()
             log.info("stopping: finishing the updates in flight")
         finally:
+            purger.cancel()
             await runner.cleanup()
             await bot.session.close()
 

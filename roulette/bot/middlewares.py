@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
+from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.types import TelegramObject, Update, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
 from roulette.bot.languages import Languages
+from roulette.storage.uow import DuplicateUpdate, UpdateMark, current_update
+
+log = logging.getLogger(__name__)
 
 
 def update_user(update: Update) -> User | None:
@@ -73,3 +78,32 @@ class UserLanguage(I18nMiddleware):
             return self.i18n.default_locale
         language = await self._languages.of(user.id, user.language_code)
         return language.value
+
+
+class ExactlyOnce(BaseMiddleware):
+    """Record the update id with the update's first committed effect (see UnitOfWork.commit).
+
+    A repeated delivery — a webhook retry, or polling after a crash — then stops at its first
+    commit, before anything is sent, and is dropped quietly.
+    """
+
+    def __init__(self) -> None:
+        self.duplicates = 0
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        if not isinstance(event, Update):
+            return await handler(event, data)
+        token = current_update.set(UpdateMark(event.update_id))
+        try:
+            return await handler(event, data)
+        except DuplicateUpdate:
+            self.duplicates += 1
+            log.info("update %s was handled before; dropped", event.update_id)
+            return UNHANDLED
+        finally:
+            current_update.reset(token)

@@ -55,6 +55,7 @@ _REPORT_PARTNER = sql("report_partner")
 _COUNT_RECENT_REPORTERS = sql("count_recent_reporters")
 _BLOCK_PARTNER = sql("block_partner")
 _STATS = sql("stats")
+_PURGE_EXPIRED = sql("purge_expired")
 
 
 def user_from_record(record: asyncpg.Record) -> User:
@@ -220,7 +221,8 @@ class ChatRepository:
 class StoredMessage:
     chat_id: int
     partner_id: int
-    message_id: int | None  # None: stored before, by an earlier delivery of the same update
+    message_id: int | None  # None: held back by the flood guard
+    relayed_message_id: int | None  # set: this message was stored and relayed before
     reply_to_message_id: int | None  # in the partner's chat
 
 
@@ -258,6 +260,8 @@ class MessageRepository:
         content: MessageContent,
         media_group_id: str | None,
         reply_to_source_id: int | None,
+        flood_limit: int,
+        flood_window_seconds: float,
     ) -> StoredMessage | None:
         """Store a message in the sender's active chat; None when there is no active chat."""
         record = await self._connection.fetchrow(
@@ -270,11 +274,17 @@ class MessageRepository:
             content.file_id,
             media_group_id,
             reply_to_source_id,
+            flood_limit,
+            flood_window_seconds,
         )
         if record is None:
             return None
         return StoredMessage(
-            record["chat_id"], record["partner_id"], record["message_id"], record["reply_to_message_id"]
+            record["chat_id"],
+            record["partner_id"],
+            record["message_id"],
+            record["relayed_message_id"],
+            record["reply_to_message_id"],
         )
 
     async def record_relayed(self, message_id: int, relayed_message_id: int) -> None:
@@ -342,6 +352,12 @@ class SafetyRepository:
         record = await self._connection.fetchrow(_BLOCK_PARTNER, chat_id, blocker_id)
         assert record is not None
         return record["blocked_id"], record["inserted"]
+
+    async def purge_expired(self, retention_days: int) -> tuple[int, int]:
+        """Delete message history past retention and old update ids: (messages, updates) deleted."""
+        record = await self._connection.fetchrow(_PURGE_EXPIRED, retention_days)
+        assert record is not None
+        return record["messages"], record["updates"]
 
     async def stats(self) -> Stats:
         """Figures for the admins."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
@@ -9,6 +11,7 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 from asyncpg.transaction import Transaction
 
+from roulette.storage.queries import sql
 from roulette.storage.repositories import (
     ChatRepository,
     MessageRepository,
@@ -16,6 +19,24 @@ from roulette.storage.repositories import (
     SafetyRepository,
     UserRepository,
 )
+
+_RECORD_UPDATE = sql("record_update")
+
+
+@dataclass
+class UpdateMark:
+    """The Telegram update being handled; its id is committed with the first effect."""
+
+    update_id: int
+    recorded: bool = False
+
+
+# Set by the bot for the duration of one update (see roulette/bot/middlewares.py).
+current_update: ContextVar[UpdateMark | None] = ContextVar("current_update", default=None)
+
+
+class DuplicateUpdate(Exception):
+    """This update's effects were committed before: it was delivered twice."""
 
 
 class UnitOfWork:
@@ -51,11 +72,27 @@ class UnitOfWork:
         self.safety = SafetyRepository(connection)
         return self
 
-    async def commit(self) -> None:
-        if self._transaction is None:
+    async def commit(self, *, record_update: bool = True) -> None:
+        """Commit; the first commit while handling an update also records the update's id.
+
+        A second delivery of the same update then fails here with DuplicateUpdate and its
+        transaction is rolled back, so nothing happens twice. Use cases with a dedupe key of
+        their own (the relay stores each message once by its Telegram id) pass
+        `record_update=False`.
+        """
+        if self._transaction is None or self._connection is None:
             raise RuntimeError("commit outside of `async with`")
+        mark = current_update.get()
+        record = record_update and mark is not None and not mark.recorded
+        if record:
+            assert mark is not None
+            if await self._connection.fetchval(_RECORD_UPDATE, mark.update_id) is None:
+                raise DuplicateUpdate(mark.update_id)
         await self._transaction.commit()
         self._committed = True
+        if record:
+            assert mark is not None
+            mark.recorded = True
 
     async def __aexit__(
         self,

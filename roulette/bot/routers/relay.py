@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from aiogram import Router
@@ -20,7 +22,7 @@ from aiogram.utils.i18n import gettext as _
 from roulette.bot.delivery import Courier, is_message_gone
 from roulette.domain import InvalidMessage, MessageContent, MessageKind
 from roulette.settings import Settings
-from roulette.usecases import AlreadyRelayed, EditRelay, NotInChat, Relay, UseCases
+from roulette.usecases import AlreadyRelayed, EditRelay, Flooded, NotInChat, Relay, UseCases
 
 log = logging.getLogger(__name__)
 router = Router(name="relay")
@@ -172,6 +174,26 @@ class Albums:
             await usecases.record_relayed(stored_id, copy.message_id)
 
 
+class FloodNotices:
+    """At most one "slow down" notice per user per window, so the notices are no flood themselves."""
+
+    def __init__(self, window_seconds: float, max_users: int = 10_000) -> None:
+        self._window = window_seconds
+        self._max_users = max_users
+        self._last: OrderedDict[int, float] = OrderedDict()
+
+    def should_notify(self, user_id: int) -> bool:
+        now = time.monotonic()
+        last = self._last.get(user_id)
+        if last is not None and now - last < self._window:
+            return False
+        self._last[user_id] = now
+        self._last.move_to_end(user_id)
+        while len(self._last) > self._max_users:
+            self._last.popitem(last=False)
+        return True
+
+
 def hint_not_in_chat() -> str:
     return _("You are not in a chat right now.\n/search — find a partner · /profile — your profile · /help")
 
@@ -182,6 +204,7 @@ async def relay_message(
     usecases: UseCases,
     courier: Courier,
     albums: Albums,
+    flood_notices: FloodNotices,
     settings: Settings,
 ) -> None:
     sender = message.from_user
@@ -208,6 +231,12 @@ async def relay_message(
         return
     if isinstance(result, AlreadyRelayed):
         return
+    if isinstance(result, Flooded):
+        if flood_notices.should_notify(sender.id):
+            await message.answer(
+                _("You are sending messages too fast. Wait a few seconds: messages sent meanwhile are not delivered.")
+            )
+        return
     if message.media_group_id is not None:
         await albums.add(result, sender.id, message.message_id, message.media_group_id, courier, usecases, settings)
         return
@@ -229,37 +258,51 @@ async def _copy(message: Message, relay: Relay, usecases: UseCases, courier: Cou
         if relay.reply_to_message_id is not None
         else None
     )
-    method: CopyMessage | SendMessage
-    if message.text is not None and _has_mentions(message.entities):
-        method = SendMessage(
-            chat_id=relay.partner_id,
-            text=message.text,
-            entities=_without_mentions(message.entities),
-            parse_mode=None,
-            reply_parameters=reply_parameters,
-            protect_content=settings.protect_content,
-        )
-    else:
-        method = CopyMessage(
-            chat_id=relay.partner_id,
-            from_chat_id=message.chat.id,
-            message_id=message.message_id,
-            reply_parameters=reply_parameters,
-            protect_content=settings.protect_content,
-        )
-        if _has_mentions(message.caption_entities):
-            method.caption = message.caption
-            method.caption_entities = _without_mentions(message.caption_entities)
-            method.parse_mode = None
     try:
-        sent = await courier.send(method, recipient=relay.partner_id)
+        copy_id = await _send_copy(message, relay, reply_parameters, courier, settings)
     except TelegramBadRequest as error:
         log.warning("copy refused by Telegram: %s", error.message)
         await message.answer(_("Telegram refused to deliver this message to your partner."))
         return
-    if sent is None:  # the partner blocked the bot; their chat has been ended and the sender told
+    if copy_id is None:  # the partner blocked the bot; their chat has been ended and the sender told
         return
-    await usecases.record_relayed(relay.message_id, sent.message_id)
+    await usecases.record_relayed(relay.message_id, copy_id)
+
+
+async def _send_copy(
+    message: Message,
+    relay: Relay,
+    reply_parameters: ReplyParameters | None,
+    courier: Courier,
+    settings: Settings,
+) -> int | None:
+    """Copy the message to the partner; the copy's id, or None if the partner blocked the bot."""
+    if message.text is not None and _has_mentions(message.entities):
+        sent = await courier.send(
+            SendMessage(
+                chat_id=relay.partner_id,
+                text=message.text,
+                entities=_without_mentions(message.entities),
+                parse_mode=None,
+                reply_parameters=reply_parameters,
+                protect_content=settings.protect_content,
+            ),
+            recipient=relay.partner_id,
+        )
+        return sent.message_id if sent is not None else None
+    copy = CopyMessage(
+        chat_id=relay.partner_id,
+        from_chat_id=message.chat.id,
+        message_id=message.message_id,
+        reply_parameters=reply_parameters,
+        protect_content=settings.protect_content,
+    )
+    if _has_mentions(message.caption_entities):
+        copy.caption = message.caption
+        copy.caption_entities = _without_mentions(message.caption_entities)
+        copy.parse_mode = None
+    copied = await courier.send(copy, recipient=relay.partner_id)
+    return copied.message_id if copied is not None else None
 
 
 async def _copy_unstored(message: Message, usecases: UseCases, courier: Courier, settings: Settings) -> None:
