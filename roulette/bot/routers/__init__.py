@@ -8,16 +8,28 @@ from roulette.bot.routers import account, admin, fallback, membership, onboardin
 from roulette.bot.routers import search as search_router
 
 
+def _fresh(feature: Router) -> Router:
+    """A new router with the feature's handlers.
+
+    A Router joins one Dispatcher for good, and the feature modules declare theirs once, at
+    import; every app built in a process (a test, a restart) needs routers of its own.
+    """
+    router = Router(name=feature.name)
+    for event, observer in feature.observers.items():
+        router.observers[event].handlers.extend(observer.handlers)
+    return router
+
+
 def all_routers(admin_ids: frozenset[int]) -> list[Router]:
     return [
-        membership.router,
+        _fresh(membership.router),
         admin.build_router(admin_ids),
-        onboarding.router,
-        profile.router,
-        preferences.router,
-        search_router.router,
-        rating.router,
-        account.router,
-        relay.router,
-        fallback.router,
+        _fresh(onboarding.router),
+        _fresh(profile.router),
+        _fresh(preferences.router),
+        _fresh(search_router.router),
+        _fresh(rating.router),
+        _fresh(account.router),
+        _fresh(relay.router),
+        _fresh(fallback.router),
     ]

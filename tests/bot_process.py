@@ -1,0 +1,90 @@
+"""The real bot as an OS process (`python anochat.py`), pointed at the Bot API emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+from roulette.sandbox.emulator import BotAPIEmulator
+
+ROOT = Path(__file__).resolve().parents[1]
+E2E_TOKEN = "777000:E2E-TEST-TOKEN"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class BotProcess:
+    """Starts, stops and kills `python anochat.py` with the given settings."""
+
+    def __init__(self, emulator: BotAPIEmulator, database_url: str, log_path: Path, **settings: str) -> None:
+        self.emulator = emulator
+        self.database_url = database_url
+        self.log_path = log_path
+        self.settings = settings
+        self.process: asyncio.subprocess.Process | None = None
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = {key: value for key, value in os.environ.items() if not key.startswith(("WEBHOOK_", "ADMIN_"))}
+        env.update(
+            BOT_TOKEN=self.emulator.token,
+            TELEGRAM_API_URL=self.emulator.base_url,
+            DATABASE_URL=self.database_url,
+            LOG_LEVEL="INFO",
+            PYTHONUNBUFFERED="1",
+        )
+        env.update(self.settings)
+        return env
+
+    async def start(self, *, wait_ready: bool = True) -> None:
+        commands_before = self.emulator.calls["setMyCommands"]
+        log = self.log_path.open("ab")
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable, str(ROOT / "anochat.py"), "run", cwd=ROOT, env=self.env, stdout=log, stderr=log
+        )
+        log.close()
+        if wait_ready:
+            # setMyCommands is the last call before the bot takes updates
+            await self._wait(lambda: self.emulator.calls["setMyCommands"] > commands_before, "bot start")
+
+    async def _wait(self, ready: object, what: str, timeout: float = 30.0) -> None:
+        assert callable(ready)
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not ready():
+            if self.process is not None and self.process.returncode is not None:
+                raise RuntimeError(f"the bot exited with {self.process.returncode}; see {self.log_path}")
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"{what} took longer than {timeout}s; see {self.log_path}")
+            await asyncio.sleep(0.05)
+
+    async def stop(self, timeout: float = 25.0) -> int:
+        """SIGTERM, as a platform does; returns the exit status."""
+        assert self.process is not None
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.process.wait(), timeout)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+        assert self.process.returncode is not None
+        return self.process.returncode
+
+    async def kill(self) -> None:
+        """SIGKILL: no chance to finish anything."""
+        assert self.process is not None
+        if self.process.returncode is None:
+            self.process.kill()
+            await self.process.wait()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
