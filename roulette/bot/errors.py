@@ -12,6 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from roulette.bot.middlewares import update_user
 
 log = logging.getLogger("roulette.errors")
+APOLOGY = "Sorry, something went wrong. Please try again."
 
 
 async def on_error(event: ErrorEvent, bot: Bot) -> bool:
@@ -26,7 +27,11 @@ async def on_error(event: ErrorEvent, bot: Bot) -> bool:
     user = update_user(update)
     if user is not None:
         try:
-            await bot(SendMessage(chat_id=user.id, text=_("Sorry, something went wrong. Please try again.")))
+            try:
+                apology = _("Sorry, something went wrong. Please try again.")
+            except LookupError:  # failed before the language was known
+                apology = APOLOGY
+            await bot(SendMessage(chat_id=user.id, text=apology))
         except Exception as error:  # the apology is best effort; the cause is already logged
             log.warning("could not apologise for update %s: %s", update.update_id, error)
     return True

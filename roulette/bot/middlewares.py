@@ -7,12 +7,14 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import asyncpg
 from aiogram import BaseMiddleware
 from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.types import TelegramObject, Update, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
 from roulette.bot.languages import Languages
+from roulette.domain import Language
 from roulette.storage.uow import DuplicateUpdate, UpdateMark, current_update
 
 log = logging.getLogger(__name__)
@@ -76,7 +78,12 @@ class UserLanguage(I18nMiddleware):
         user: User | None = data.get("event_from_user")
         if user is None:
             return self.i18n.default_locale
-        language = await self._languages.of(user.id, user.language_code)
+        try:
+            language = await self._languages.of(user.id, user.language_code)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+            # The database is unreachable: still answer, in the language Telegram reports.
+            log.warning("language lookup failed (%s); using the Telegram language", type(error).__name__)
+            return Language.from_code(user.language_code, Language(self.i18n.default_locale)).value
         return language.value
 
 
