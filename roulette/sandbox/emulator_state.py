@@ -258,9 +258,7 @@ class EmuMessage:
         """Texts of the inline keyboard (or of a reply keyboard) as rows."""
         markup = self.reply_markup or {}
         rows = markup.get("inline_keyboard") or markup.get("keyboard") or []
-        return [
-            [str(b["text"]) if isinstance(b, dict) else str(b) for b in row] for row in rows
-        ]
+        return [[str(b["text"]) if isinstance(b, dict) else str(b) for b in row] for row in rows]
 
     def callback_data(self, text: str) -> str:
         """``callback_data`` of the inline button with exactly this text."""
@@ -410,9 +408,7 @@ class FileRegistry:
                 mime_type=mime_type or "audio/mpeg",
             )
         elif kind == "document":
-            media.update(
-                file_name=file_name or "document.pdf", mime_type=mime_type or "application/pdf"
-            )
+            media.update(file_name=file_name or "document.pdf", mime_type=mime_type or "application/pdf")
         elif kind == "sticker":
             media.update(
                 type="regular",
@@ -437,9 +433,7 @@ class FileRegistry:
         if entry is None:
             return None
         if entry.kind != kind and (entry.kind, kind) not in _COMPATIBLE:
-            raise bad_request(
-                f"can't use file of type {_title(entry.kind)} as {_title(kind)}"
-            )
+            raise bad_request(f"can't use file of type {_title(entry.kind)} as {_title(kind)}")
         if entry.kind == kind:
             return entry.value if kind == "photo" else dict(entry.value)
         media = dict(entry.value)
@@ -465,11 +459,7 @@ def _title(kind: str) -> str:
 def media_content(kind: str, media: Any) -> JSONDict:
     """Content dict for a media value (animations also carry ``document``)."""
     if kind == "animation":
-        doc = {
-            k: media[k]
-            for k in ("file_id", "file_unique_id", "file_name", "mime_type", "file_size")
-            if k in media
-        }
+        doc = {k: media[k] for k in ("file_id", "file_unique_id", "file_name", "mime_type", "file_size") if k in media}
         return {"animation": media, "document": doc}
     return {kind: media}
 
@@ -482,8 +472,7 @@ def new_poll(poll_id: str, question: str, options: list[str], **extra: Any) -> J
         "id": poll_id,
         "question": question,
         "options": [
-            {"persistent_id": str(index), "text": text, "voter_count": 0}
-            for index, text in enumerate(options)
+            {"persistent_id": str(index), "text": text, "voter_count": 0} for index, text in enumerate(options)
         ],
         "total_voter_count": 0,
         "is_closed": False,

@@ -94,9 +94,7 @@ _HTML_ENTITY = re.compile(r"&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z]{1,10});
 _HTML_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _HTML_END_TAG = re.compile(r"</\s*([a-zA-Z0-9-]*)\s*>")
 _HTML_TAG_NAME = re.compile(r"<([a-zA-Z][a-zA-Z0-9-]*)")
-_HTML_ATTR = re.compile(
-    r"""\s+([a-zA-Z_:][a-zA-Z0-9_:.-]*)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?"""
-)
+_HTML_ATTR = re.compile(r"""\s+([a-zA-Z_:][a-zA-Z0-9_:.-]*)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?""")
 
 
 def _html_unescape(value: str) -> str:
@@ -139,33 +137,25 @@ def parse_html(src: str) -> tuple[str, list[Entity]]:
         if src.startswith("</", i):
             end = _HTML_END_TAG.match(src, i)
             if end is None:
-                raise EntityParseError(
-                    f"Unexpected end of name token at byte offset {_byte_offset(src, i)}"
-                )
+                raise EntityParseError(f"Unexpected end of name token at byte offset {_byte_offset(src, i)}")
             name = end.group(1).lower()
             if not stack:
-                raise EntityParseError(
-                    f"Unexpected end tag at byte offset {_byte_offset(src, i)}"
-                )
-            top_name, top_pos, attrs, _ = stack.pop()
+                raise EntityParseError(f"Unexpected end tag at byte offset {_byte_offset(src, i)}")
+            top_name, top_pos, top_attrs, _ = stack.pop()
             if name != top_name:
                 raise EntityParseError(
-                    f'Unmatched end tag at byte offset {_byte_offset(src, i)}, '
+                    f"Unmatched end tag at byte offset {_byte_offset(src, i)}, "
                     f'expected "</{top_name}>", found "</{name}>"'
                 )
-            _html_close(top_name, top_pos, attrs, out.pos, stack, entities)
+            _html_close(top_name, top_pos, top_attrs, out.pos, stack, entities)
             i = end.end()
             continue
         tag = _HTML_TAG_NAME.match(src, i)
         if tag is None:
-            raise EntityParseError(
-                f'Unsupported start tag "" at byte offset {_byte_offset(src, i)}'
-            )
+            raise EntityParseError(f'Unsupported start tag "" at byte offset {_byte_offset(src, i)}')
         name = tag.group(1).lower()
         if name not in _HTML_TAGS:
-            raise EntityParseError(
-                f'Unsupported start tag "{name}" at byte offset {_byte_offset(src, i)}'
-            )
+            raise EntityParseError(f'Unsupported start tag "{name}" at byte offset {_byte_offset(src, i)}')
         j = tag.end()
         attrs: dict[str, str] = {}
         while True:
@@ -182,15 +172,11 @@ def parse_html(src: str) -> tuple[str, list[Entity]]:
         if j >= n or src[j] != ">":
             raise EntityParseError(f"Unclosed start tag at byte offset {_byte_offset(src, i)}")
         if name == "span" and attrs.get("class") != "tg-spoiler":
-            raise EntityParseError(
-                f'Tag "span" must have class "tg-spoiler" at byte offset {_byte_offset(src, i)}'
-            )
+            raise EntityParseError(f'Tag "span" must have class "tg-spoiler" at byte offset {_byte_offset(src, i)}')
         stack.append((name, out.pos, attrs, _byte_offset(src, i)))
         i = j + 1
     if stack:
-        raise EntityParseError(
-            f'Can\'t find end tag corresponding to start tag "{stack[-1][0]}"'
-        )
+        raise EntityParseError(f'Can\'t find end tag corresponding to start tag "{stack[-1][0]}"')
     return out.text(), _sorted(entities)
 
 
@@ -255,9 +241,7 @@ _MDV2_NAMES = {
 
 
 def _mdv2_error_reserved(char: str) -> EntityParseError:
-    return EntityParseError(
-        f"Character '{char}' is reserved and must be escaped with the preceding '\\'"
-    )
+    return EntityParseError(f"Character '{char}' is reserved and must be escaped with the preceding '\\'")
 
 
 def _read_until(src: str, i: int, terminator: str) -> tuple[str, int] | None:
@@ -299,8 +283,7 @@ def parse_markdown_v2(src: str) -> tuple[str, list[Entity]]:
             if stack[idx][0] == kind:
                 if idx != len(stack) - 1:
                     raise EntityParseError(
-                        f"Can't find end of {_MDV2_NAMES[stack[-1][0]]} entity "
-                        f"at byte offset {stack[-1][2]}"
+                        f"Can't find end of {_MDV2_NAMES[stack[-1][0]]} entity at byte offset {stack[-1][2]}"
                     )
                 _, begin, _ = stack.pop()
                 if out.pos > begin:
@@ -332,9 +315,7 @@ def parse_markdown_v2(src: str) -> tuple[str, list[Entity]]:
                 i += 1
             continue
         if c == "\n":
-            if quote is not None and not src.startswith(">", i + 1) and not src.startswith(
-                "**>", i + 1
-            ):
+            if quote is not None and not src.startswith(">", i + 1) and not src.startswith("**>", i + 1):
                 close_quote()
             out.add(c)
             i += 1
@@ -344,9 +325,7 @@ def parse_markdown_v2(src: str) -> tuple[str, list[Entity]]:
             if src.startswith("```", i):
                 read = _read_until(src, i + 3, "```")
                 if read is None:
-                    raise EntityParseError(
-                        f"Can't find end of Pre entity at byte offset {_byte_offset(src, i)}"
-                    )
+                    raise EntityParseError(f"Can't find end of Pre entity at byte offset {_byte_offset(src, i)}")
                 raw, after = read
                 language = ""
                 if "\n" in raw:
@@ -366,9 +345,7 @@ def parse_markdown_v2(src: str) -> tuple[str, list[Entity]]:
                 continue
             read = _read_until(src, i + 1, "`")
             if read is None:
-                raise EntityParseError(
-                    f"Can't find end of Code entity at byte offset {_byte_offset(src, i)}"
-                )
+                raise EntityParseError(f"Can't find end of Code entity at byte offset {_byte_offset(src, i)}")
             raw, after = read
             begin = out.pos
             out.add(raw)
@@ -420,14 +397,10 @@ def parse_markdown_v2(src: str) -> tuple[str, list[Entity]]:
             if not stack or stack[-1][0] not in ("text_link", "custom_emoji"):
                 raise _mdv2_error_reserved(c)
             if not src.startswith("(", i + 1):
-                raise EntityParseError(
-                    f"Can't find end of a URL at byte offset {_byte_offset(src, i)}"
-                )
+                raise EntityParseError(f"Can't find end of a URL at byte offset {_byte_offset(src, i)}")
             read = _read_until(src, i + 2, ")")
             if read is None:
-                raise EntityParseError(
-                    f"Can't find end of a URL at byte offset {_byte_offset(src, i + 1)}"
-                )
+                raise EntityParseError(f"Can't find end of a URL at byte offset {_byte_offset(src, i + 1)}")
             url, after = read
             kind, begin, _ = stack.pop()
             if out.pos > begin:
@@ -454,9 +427,7 @@ def parse_markdown_v2(src: str) -> tuple[str, list[Entity]]:
         i = j
     if stack:
         kind, _, offset = stack[-1]
-        raise EntityParseError(
-            f"Can't find end of {_MDV2_NAMES[kind]} entity at byte offset {offset}"
-        )
+        raise EntityParseError(f"Can't find end of {_MDV2_NAMES[kind]} entity at byte offset {offset}")
     close_quote()
     return out.text(), _sorted(entities)
 
@@ -474,9 +445,7 @@ def parse_markdown(src: str) -> tuple[str, list[Entity]]:
     n = len(src)
 
     def missing_end(at: int) -> EntityParseError:
-        return EntityParseError(
-            f"Can't find end of the entity starting at byte offset {_byte_offset(src, at)}"
-        )
+        return EntityParseError(f"Can't find end of the entity starting at byte offset {_byte_offset(src, at)}")
 
     while i < n:
         c = src[i]
@@ -563,8 +532,19 @@ _AUTO_RE = re.compile(
 )
 _URL_TRAILING = ".,;:!?)'\""
 _NO_AUTO_INSIDE = frozenset(
-    {"code", "pre", "text_link", "url", "email", "mention", "text_mention", "bot_command",
-     "hashtag", "cashtag", "custom_emoji"}
+    {
+        "code",
+        "pre",
+        "text_link",
+        "url",
+        "email",
+        "mention",
+        "text_mention",
+        "bot_command",
+        "hashtag",
+        "cashtag",
+        "custom_emoji",
+    }
 )
 
 
@@ -593,9 +573,7 @@ def merge_entities(explicit: list[Entity], automatic: list[Entity]) -> list[Enti
     """Add automatic entities that don't overlap code/links from ``explicit``."""
     if not automatic:
         return explicit
-    blockers = [
-        (e["offset"], e["offset"] + e["length"]) for e in explicit if e["type"] in _NO_AUTO_INSIDE
-    ]
+    blockers = [(e["offset"], e["offset"] + e["length"]) for e in explicit if e["type"] in _NO_AUTO_INSIDE]
     merged = list(explicit)
     for entity in automatic:
         a, b = entity["offset"], entity["offset"] + entity["length"]

@@ -83,8 +83,7 @@ class WebhookDelivery:
         self.last_error_message = None
         self._ready = asyncio.Queue()
         self._workers = [
-            asyncio.create_task(self._worker(), name=f"emu-webhook-{index}")
-            for index in range(max_connections)
+            asyncio.create_task(self._worker(), name=f"emu-webhook-{index}") for index in range(max_connections)
         ]
         for update in backlog:
             self.enqueue(update)
@@ -177,9 +176,7 @@ class WebhookDelivery:
         if self.secret_token:
             headers["X-Telegram-Bot-Api-Secret-Token"] = self.secret_token
         try:
-            async with self._client().post(
-                self._target(update), data=update.raw, headers=headers
-            ) as response:
+            async with self._client().post(self._target(update), data=update.raw, headers=headers) as response:
                 if not 200 <= response.status < 300:
                     await response.read()
                     return f"Wrong response from the webhook: {response.status} {response.reason}"
@@ -190,6 +187,8 @@ class WebhookDelivery:
             return f"Connection refused: {exc.os_error}" if exc.os_error else "Connection refused"
         except aiohttp.ClientError as exc:
             return f"Connection error: {type(exc).__name__}"
+        except (OSError, ValueError) as exc:
+            return f"Delivery failed: {exc}"
         return None
 
     async def _handle_reply(self, response: aiohttp.ClientResponse) -> None:
