@@ -18,14 +18,10 @@ from roulette.domain import (
     Profile,
     SearchPreferences,
     User,
-    can_pair,
+    ensure_can_pair,
 )
 from roulette.storage.repositories import ActiveChat, Stats
 from roulette.storage.uow import Database
-
-# How many pre-filtered candidates the pairing step looks at; the SQL filter already
-# applies every rule, so the first one nearly always passes domain.can_pair.
-CANDIDATES_PER_SEARCH = 20
 
 
 def _now() -> datetime:
@@ -200,6 +196,7 @@ RateResult = Rated | AlreadyRated | NotYourChat | ChatStillActive
 class Reported:
     reported_id: int
     banned_until: datetime | None  # set when this report crossed the ban threshold
+    ended_chat: ChatClosed | None = None  # the banned user's chat, ended by the ban
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,33 +298,31 @@ class StartSearch:
 
     async def __call__(self, user_id: int) -> SearchResult:
         async with self._db.uow() as uow:
-            # Everything below runs under the pairing lock, so each search sees every
-            # search committed before it: two compatible users can never both end up waiting.
+            # The statement after the lock sees every search committed before it, so two
+            # compatible users can never both end up waiting.
             await uow.queue.lock_matchmaking()
-            me = await uow.users.get(user_id)
-            if me is None:
+            outcome = await uow.queue.start_search(user_id)
+            if outcome is None:
                 return UserNotFound(user_id)
-            if not me.profile.is_complete:
+            me = outcome.me
+            if not outcome.complete:
                 return ProfileIncomplete()
-            if me.is_banned(_now()):
+            if outcome.banned:
                 assert me.banned_until is not None
                 return Banned(me.banned_until)
-            active = await uow.chats.active_chat_of(user_id)
-            if active is not None:
+            if outcome.in_chat:
+                active = await uow.chats.active_chat_of(user_id)
+                assert active is not None
                 return AlreadyInChat(active.chat_id, active.partner_id)
-            if await uow.queue.is_searching(user_id):
+            if outcome.searching:
                 return AlreadySearching()
-            for candidate in await uow.queue.find_candidates(me, CANDIDATES_PER_SEARCH):
-                if not can_pair(me, candidate.user):
-                    continue
-                # Leaving the queue (cancel, ban, delete, blocking the bot) does not take the
-                # pairing lock: a candidate who left since we read the queue is skipped, not paired.
-                if not await uow.queue.dequeue(candidate.user.id):
-                    continue
-                chat_id = await uow.chats.create(candidate.user.id, me.id)
+            if outcome.partner is not None:
+                assert outcome.chat_id is not None
+                # The SQL applies every pairing rule; the domain has the last word.
+                ensure_can_pair(me, outcome.partner)
                 await uow.commit()
-                return Paired(chat_id, partner=candidate.user, me=me)
-            await uow.queue.enqueue(user_id)
+                return Paired(outcome.chat_id, partner=outcome.partner, me=me)
+            assert outcome.queued
             await uow.commit()
         return Waiting()
 
@@ -509,13 +504,17 @@ class ReportPartner:
             if report_id is None:
                 return AlreadyReported()
             banned_until = None
+            ended: ActiveChat | None = None
             reporters = await uow.safety.count_recent_reporters(reported_id, now - self._policy.window)
             if reporters >= self._policy.threshold:
                 banned_until = now + self._policy.ban_for
                 await uow.users.set_banned_until(reported_id, banned_until)
                 await uow.queue.dequeue(reported_id)
+                ended = await uow.chats.end_active_chat_of(reported_id, "banned")
             await uow.commit()
-        return Reported(reported_id, banned_until)
+        return Reported(
+            reported_id, banned_until, ChatClosed(ended.chat_id, ended.partner_id) if ended is not None else None
+        )
 
 
 class BlockPartner:

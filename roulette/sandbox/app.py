@@ -11,14 +11,17 @@ from pathlib import Path
 from aiohttp import web
 from pydantic import SecretStr
 
-from roulette.sandbox.emulator import BotAPIEmulator
+from roulette.sandbox.emulator import BotAPIEmulator, EmulatorConfig
 from roulette.settings import Settings
+from roulette.storage.admin import create_database, drop_database
 
 log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 SANDBOX_TOKEN = "100000:ANOCHAT-SANDBOX"
+SANDBOX_DATABASE = "anochat_sandbox"
 DEFAULT_PORT = 8765
+SAMPLE_FILE_ID_PREFIX = "AgACAgIAAxkBAAIsample-"
 
 
 def _port_is_free(host: str, port: int) -> bool:
@@ -37,7 +40,21 @@ def build_sandbox_application(emulator: BotAPIEmulator) -> web.Application:
     async def index(_request: web.Request) -> web.FileResponse:
         return web.FileResponse(STATIC_DIR / "index.html")
 
+    async def samples(_request: web.Request) -> web.Response:
+        """The bundled sample pictures the page can send as photos, with the file id it sends them under."""
+        return web.json_response(
+            [
+                {
+                    "name": path.stem,
+                    "url": f"/static/samples/{path.name}",
+                    "file_id": f"{SAMPLE_FILE_ID_PREFIX}{path.stem}",
+                }
+                for path in sorted((STATIC_DIR / "samples").glob("*.png"))
+            ]
+        )
+
     app.router.add_get("/", index)
+    app.router.add_get("/sandbox/samples", samples)
     app.router.add_static("/static/", STATIC_DIR)
     return app
 
@@ -56,15 +73,22 @@ async def start_sandbox_server(
 
 
 async def run_sandbox(settings: Settings, *, port: int = DEFAULT_PORT, stop: asyncio.Event | None = None) -> int:
-    from roulette.bot.app import run_polling, stop_on_signals
+    from roulette.bot.app import resolve_database_url, run_polling, stop_on_signals
 
-    emulator = BotAPIEmulator(token=SANDBOX_TOKEN, bot_username="anochat_sandbox_bot", bot_first_name="Anochat")
+    # A fresh database on every start: the simulated users are new each time, and nothing the
+    # sandbox does can touch the bot's real data on the same server.
+    server_url = resolve_database_url(settings)
+    await drop_database(server_url, SANDBOX_DATABASE)
+    database_url = await create_database(server_url, SANDBOX_DATABASE)
+    config = EmulatorConfig(token=SANDBOX_TOKEN, bot_username="anochat_sandbox_bot", bot_first_name="Anochat")
+    emulator = BotAPIEmulator(config=config)
     runner = await start_sandbox_server(emulator, port=port)
     bot_settings = settings.model_copy(
         update={
             "bot_token": SecretStr(SANDBOX_TOKEN),
             "telegram_api_url": emulator.base_url,
             "webhook_url": None,
+            "database_url": database_url,
         }
     )
     stop = stop or stop_on_signals()

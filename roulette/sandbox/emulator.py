@@ -942,7 +942,7 @@ class BotAPIEmulator:
         self._files = FileRegistry(self._rng)
         self._users: dict[int, SimUser] = {}
         self._next_user_id = self.config.first_user_id
-        self._update_id = 500_000_000
+        self._update_id = self.config.first_update_id - 1
         self._pending: deque[PendingUpdate] = deque()
         self._updates_event = asyncio.Event()
         self._poll_generation = 0

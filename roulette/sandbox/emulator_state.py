@@ -106,6 +106,9 @@ class EmulatorConfig:
     token: str = "123456:TEST-TOKEN"
     bot_username: str = "anochat_test_bot"
     bot_first_name: str = "Anochat"
+    #: The first update id (Telegram's ids only grow; give a larger base when a database
+    #: that remembers handled update ids outlives the emulator).
+    first_update_id: int = 500_000_001
     #: First id handed out by ``emulator.user()`` when no id is given.
     first_user_id: int = 100_000_001
     #: Reject unknown file_id strings like the real server (otherwise adopt them).

@@ -27,7 +27,8 @@ async def create_database(server_url: str, name: str, *, template: str | None = 
     """Create `name` (from `template` when given) and return its URL."""
     connection = await asyncpg.connect(with_database(server_url, "postgres"))
     try:
-        clause = f" TEMPLATE {_quote(template)}" if template else ""
+        # FILE_COPY copies a small template far faster than the default WAL_LOG strategy.
+        clause = f" TEMPLATE {_quote(template)} STRATEGY FILE_COPY" if template else ""
         await connection.execute(f"CREATE DATABASE {_quote(name)}{clause}")
     finally:
         await connection.close()

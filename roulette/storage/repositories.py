@@ -38,7 +38,7 @@ _DELETE_USER = sql("delete_user")
 _SET_BOT_BLOCKED = sql("set_bot_blocked")
 _SET_BANNED_UNTIL = sql("set_banned_until")
 _LOCK_MATCHMAKING = sql("lock_matchmaking")
-_FIND_PARTNER_CANDIDATES = sql("find_partner_candidates")
+_START_SEARCH = sql("start_search")
 _ENQUEUE_SEARCH = sql("enqueue_search")
 _DEQUEUE_SEARCH = sql("dequeue_search")
 _IS_SEARCHING = sql("is_searching")
@@ -140,9 +140,15 @@ class UserRepository:
 
 
 @dataclass(frozen=True, slots=True)
-class Candidate:
-    user: User
-    shared_interests: int
+class SearchOutcome:
+    me: User
+    complete: bool
+    banned: bool
+    in_chat: bool
+    searching: bool
+    chat_id: int | None  # set when paired
+    partner: User | None  # set when paired
+    queued: bool
 
 
 class QueueRepository:
@@ -153,23 +159,23 @@ class QueueRepository:
         """Hold the pairing lock until the transaction ends."""
         await self._connection.execute(_LOCK_MATCHMAKING)
 
-    async def find_candidates(self, searcher: User, limit: int) -> list[Candidate]:
-        """Waiting users who fit the searcher both ways, best first."""
-        profile, preferences = searcher.profile, searcher.preferences
-        assert profile.gender is not None and profile.age is not None
-        records = await self._connection.fetch(
-            _FIND_PARTNER_CANDIDATES,
-            searcher.id,
-            profile.gender.value,
-            profile.age,
-            profile.interests.ordered(),
-            preferences.partner_gender.value,
-            preferences.age_min,
-            preferences.age_max,
-            preferences.interests_mode.value,
-            limit,
+    async def start_search(self, user_id: int) -> SearchOutcome | None:
+        """The whole pairing step (see sql/start_search.sql); None for an unknown user."""
+        records = await self._connection.fetch(_START_SEARCH, user_id)
+        me = next((record for record in records if record["role"] == "me"), None)
+        if me is None:
+            return None
+        partner = next((record for record in records if record["role"] == "partner"), None)
+        return SearchOutcome(
+            me=user_from_record(me),
+            complete=me["complete"],
+            banned=me["banned"],
+            in_chat=me["in_chat"],
+            searching=me["searching"],
+            chat_id=me["chat_id"],
+            partner=user_from_record(partner) if partner is not None else None,
+            queued=me["queued"],
         )
-        return [Candidate(user_from_record(record), record["shared"]) for record in records]
 
     async def enqueue(self, user_id: int) -> bool:
         """Join the queue; False if already in it."""

@@ -21,6 +21,7 @@ from roulette.storage.repositories import (
 )
 
 _RECORD_UPDATE = sql("record_update")
+_WAS_UPDATE_HANDLED = sql("was_update_handled")
 
 
 @dataclass
@@ -106,6 +107,12 @@ class UnitOfWork:
         try:
             if not self._committed and not connection.is_closed():
                 await transaction.rollback()
+                # Nothing to commit, only an answer to give: unless the update was handled
+                # before, in which case it was answered then and the redelivery stays silent.
+                mark = current_update.get()
+                if exc_type is None and mark is not None and not mark.recorded:
+                    if await connection.fetchval(_WAS_UPDATE_HANDLED, mark.update_id):
+                        raise DuplicateUpdate(mark.update_id)
         finally:
             await self._pool.release(connection)
 

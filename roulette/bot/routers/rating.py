@@ -66,6 +66,9 @@ async def on_report(
             await query.answer(_("Thank you. The report was sent to the moderators."), show_alert=True)
             if isinstance(query.message, Message):
                 await query.message.edit_reply_markup(reply_markup=None)
+            if result.ended_chat is not None:
+                # the ban ended the reported user's current chat: its other side is told
+                await courier.announce_chat_end(result.ended_chat, ended_by=result.reported_id, notify_ender=False)
             for admin_id in settings.admin_ids:
                 await courier.say(
                     admin_id,
