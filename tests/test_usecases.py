@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,7 +24,7 @@ from roulette.domain import (
     SearchPreferences,
     User,
 )
-from roulette.storage.uow import Database
+from roulette.storage.uow import Database, DuplicateUpdate, UpdateMark, current_update
 from roulette.usecases import (
     AlreadyInChat,
     AlreadyRated,
@@ -37,6 +38,8 @@ from roulette.usecases import (
     Deleted,
     EditNotRelayable,
     EditRelay,
+    Flooded,
+    FloodPolicy,
     Idle,
     InChat,
     NoChat,
@@ -161,63 +164,57 @@ async def test_changing_an_unknown_user_says_so(usecases: UseCases) -> None:
     assert await usecases.get_user(404) is None
 
 
-@pytest.mark.parametrize(
-    "statement",
-    [
-        "UPDATE users SET age = 200 WHERE id = $1",
-        "UPDATE users SET age = 12 WHERE id = $1",
-        "UPDATE users SET gender = 'robot' WHERE id = $1",
-        "UPDATE users SET language = 'de' WHERE id = $1",
-        "UPDATE users SET partner_gender = 'robot' WHERE id = $1",
-        "UPDATE users SET partner_age_min = 12 WHERE id = $1",
-        "UPDATE users SET partner_age_max = 100 WHERE id = $1",
-        "UPDATE users SET partner_age_min = 40, partner_age_max = 30 WHERE id = $1",
-        "UPDATE users SET interests_mode = 'sometimes' WHERE id = $1",
-        "UPDATE users SET likes = -1 WHERE id = $1",
-        "UPDATE users SET dislikes = -1 WHERE id = $1",
-    ],
-)
-async def test_the_database_refuses_a_profile_the_domain_refuses(
-    usecases: UseCases, pool: asyncpg.Pool[Any], statement: str
-) -> None:
-    await member(usecases, 1)
-    with pytest.raises(asyncpg.CheckViolationError):
-        await pool.execute(statement, 1)
+PROFILES_THE_DOMAIN_REFUSES = [
+    "UPDATE users SET age = 200 WHERE id = 1",
+    "UPDATE users SET age = 12 WHERE id = 1",
+    "UPDATE users SET gender = 'robot' WHERE id = 1",
+    "UPDATE users SET language = 'de' WHERE id = 1",
+    "UPDATE users SET partner_gender = 'robot' WHERE id = 1",
+    "UPDATE users SET partner_age_min = 12 WHERE id = 1",
+    "UPDATE users SET partner_age_max = 100 WHERE id = 1",
+    "UPDATE users SET partner_age_min = 40, partner_age_max = 30 WHERE id = 1",
+    "UPDATE users SET interests_mode = 'sometimes' WHERE id = 1",
+    "UPDATE users SET likes = -1 WHERE id = 1",
+    "UPDATE users SET dislikes = -1 WHERE id = 1",
+]
 
 
-@pytest.mark.parametrize(
-    ("kind", "text", "caption", "file_id"),
-    [
-        ("text", None, None, None),
-        ("text", "", None, None),
-        ("text", "a" * 4097, None, None),
-        ("photo", None, None, None),
-        ("photo", None, "c" * 1025, "file"),
-        ("photo", "text on a photo", None, "file"),
-        ("hologram", None, None, "file"),
-    ],
-)
-async def test_the_database_refuses_a_message_the_domain_refuses(
-    usecases: UseCases,
-    pool: asyncpg.Pool[Any],
-    kind: str,
-    text: str | None,
-    caption: str | None,
-    file_id: str | None,
-) -> None:
+async def test_the_database_refuses_a_profile_the_domain_refuses(usecases: UseCases, pool: asyncpg.Pool[Any]) -> None:
+    before = await member(usecases, 1)
+    for statement in PROFILES_THE_DOMAIN_REFUSES:
+        with pytest.raises(asyncpg.CheckViolationError):
+            await pool.execute(statement)
+    assert await usecases.get_user(1) == before
+
+
+MESSAGES_THE_DOMAIN_REFUSES: list[tuple[str, str | None, str | None, str | None]] = [
+    # kind, text, caption, file id
+    ("text", None, None, None),
+    ("text", "", None, None),
+    ("text", "a" * 4097, None, None),
+    ("photo", None, None, None),
+    ("photo", None, "c" * 1025, "file"),
+    ("photo", "text on a photo", None, "file"),
+    ("hologram", None, None, "file"),
+]
+
+
+async def test_the_database_refuses_a_message_the_domain_refuses(usecases: UseCases, pool: asyncpg.Pool[Any]) -> None:
     await member(usecases, 1)
     await member(usecases, 2)
     chat_id = await chat_between(usecases, 1, 2)
-    with pytest.raises(asyncpg.CheckViolationError):
-        await pool.execute(
-            "INSERT INTO messages (chat_id, sender_id, source_message_id, kind, text, caption, file_id)"
-            " VALUES ($1, 1, 10, $2, $3, $4, $5)",
-            chat_id,
-            kind,
-            text,
-            caption,
-            file_id,
-        )
+    for kind, text, caption, file_id in MESSAGES_THE_DOMAIN_REFUSES:
+        with pytest.raises(asyncpg.CheckViolationError):
+            await pool.execute(
+                "INSERT INTO messages (chat_id, sender_id, source_message_id, kind, text, caption, file_id)"
+                " VALUES ($1, 1, 10, $2, $3, $4, $5)",
+                chat_id,
+                kind,
+                text,
+                caption,
+                file_id,
+            )
+    assert await usecases.get_chat_history(chat_id) == []
 
 
 # --- deleting ----------------------------------------------------------------------------
@@ -375,9 +372,7 @@ async def test_users_whose_wishes_do_not_hold_both_ways_are_not_paired(
         ),
     ],
 )
-async def test_users_whose_wishes_hold_both_ways_are_paired(
-    usecases: UseCases, first: Wishes, second: Wishes
-) -> None:
+async def test_users_whose_wishes_hold_both_ways_are_paired(usecases: UseCases, first: Wishes, second: Wishes) -> None:
     await member(usecases, 1, **first)
     await member(usecases, 2, **second)
 
@@ -543,15 +538,63 @@ async def test_a_message_outside_a_chat_is_not_relayed(usecases: UseCases) -> No
     assert await usecases.send_message(404, 1, MessageContent.text_message("hi")) == NotInChat()
 
 
-async def test_the_same_message_delivered_twice_is_relayed_once(usecases: UseCases) -> None:
+async def test_the_same_message_delivered_twice_is_stored_and_relayed_once(usecases: UseCases) -> None:
     await member(usecases, 1)
     await member(usecases, 2)
     chat_id = await chat_between(usecases, 1, 2)
     content = MessageContent.text_message("once")
+    sent = await usecases.send_message(1, 10, content)
+    assert isinstance(sent, Relay)
+    await usecases.record_relayed(sent.message_id, 500)
 
-    assert isinstance(await usecases.send_message(1, 10, content), Relay)
     assert await usecases.send_message(1, 10, content) == AlreadyRelayed()
     assert len(await usecases.get_chat_history(chat_id)) == 1
+
+
+async def test_a_message_whose_copy_was_never_recorded_is_relayed_again_when_redelivered(usecases: UseCases) -> None:
+    await member(usecases, 1)
+    await member(usecases, 2)
+    chat_id = await chat_between(usecases, 1, 2)
+    content = MessageContent.text_message("did it arrive?")
+
+    first = await usecases.send_message(1, 10, content)
+    again = await usecases.send_message(1, 10, content)
+
+    assert isinstance(first, Relay) and again == first
+    assert len(await usecases.get_chat_history(chat_id)) == 1
+
+
+async def test_a_sender_over_the_flood_limit_is_held_back(db: Database, usecases: UseCases) -> None:
+    await member(usecases, 1)
+    await member(usecases, 2)
+    chat_id = await chat_between(usecases, 1, 2)
+    send = UseCases(db, flood_policy=FloodPolicy(max_messages=3, window_seconds=60)).send_message
+
+    results = [await send(1, source, MessageContent.text_message(f"#{source}")) for source in range(5)]
+
+    assert [type(result) for result in results] == [Relay, Relay, Relay, Flooded, Flooded]
+    assert isinstance(await send(2, 1, MessageContent.text_message("the partner is not held back")), Relay)
+    assert [m.content.text for m in await usecases.get_chat_history(chat_id)] == [
+        "#0",
+        "#1",
+        "#2",
+        "the partner is not held back",
+    ]
+
+
+async def test_the_flood_limit_counts_only_recent_messages(
+    db: Database, usecases: UseCases, pool: asyncpg.Pool[Any]
+) -> None:
+    await member(usecases, 1)
+    await member(usecases, 2)
+    await chat_between(usecases, 1, 2)
+    send = UseCases(db, flood_policy=FloodPolicy(max_messages=2, window_seconds=60)).send_message
+    for source in range(2):
+        await send(1, source, MessageContent.text_message("earlier"))
+
+    await pool.execute("UPDATE messages SET created_at = now() - interval '61 seconds'")
+
+    assert isinstance(await send(1, 2, MessageContent.text_message("later")), Relay)
 
 
 async def test_media_is_stored_with_its_file_caption_and_album(usecases: UseCases) -> None:
@@ -997,6 +1040,42 @@ async def test_stats_count_users_chats_searches_messages_and_open_reports(usecas
     assert (stats.users, stats.new_users_24h) == (5, 5)
     assert (stats.active_chats, stats.searching) == (1, 1)
     assert (stats.messages_24h, stats.open_reports) == (2, 1)
+
+
+async def test_history_and_update_ids_past_retention_are_purged(usecases: UseCases, pool: asyncpg.Pool[Any]) -> None:
+    await member(usecases, 1)
+    await member(usecases, 2)
+    chat_id = await chat_between(usecases, 1, 2)
+    await usecases.send_message(1, 10, MessageContent.text_message("last week"))
+    await usecases.send_message(2, 11, MessageContent.text_message("today"))
+    await pool.execute("UPDATE messages SET created_at = now() - interval '8 days' WHERE source_message_id = 10")
+    await pool.execute(
+        "INSERT INTO processed_updates (update_id, processed_at) VALUES (1, now() - interval '2 days'), (2, now())"
+    )
+
+    assert await usecases.purge_expired() == (1, 1)
+
+    assert [m.content.text for m in await usecases.get_chat_history(chat_id)] == ["today"]
+    assert await pool.fetchval("SELECT array_agg(update_id) FROM processed_updates") == [2]
+    assert await usecases.purge_expired() == (0, 0)
+
+
+async def test_an_update_delivered_twice_takes_effect_once(usecases: UseCases) -> None:
+    await member(usecases, 1)
+
+    async def handle(update_id: int, effect: Callable[[], Awaitable[object]]) -> object:
+        token = current_update.set(UpdateMark(update_id))
+        try:
+            return await effect()
+        finally:
+            current_update.reset(token)
+
+    assert await handle(42, lambda: usecases.start_search(1)) == Waiting()
+    with pytest.raises(DuplicateUpdate):
+        await handle(42, lambda: usecases.cancel_search(1))
+
+    assert await usecases.get_current_chat(1) == Searching()
+    assert await handle(43, lambda: usecases.cancel_search(1)) == SearchCancelled()
 
 
 # --- what the database itself guarantees -------------------------------------------------

@@ -1,0 +1,393 @@
+"""Matchmaking under real concurrency: many searches at once, over many connections and processes.
+
+After every burst of searches, the four guarantees must hold:
+  (a) nobody is in two active chats;
+  (b) no two compatible users are both left waiting (no lost match);
+  (c) nobody is paired with themself;
+  (d) every chat satisfies both users' wishes (domain.can_pair).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import sys
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Iterable
+from itertools import combinations
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+
+from roulette.domain import (
+    INTEREST_CATALOG,
+    Gender,
+    Interests,
+    InterestsMode,
+    PartnerGender,
+    Profile,
+    Reputation,
+    SearchPreferences,
+    User,
+    can_pair,
+)
+from roulette.invariants import find_violations
+from roulette.storage.pool import create_pool
+from roulette.storage.repositories import user_from_record
+from roulette.storage.uow import Database
+from roulette.usecases import (
+    AlreadyInChat,
+    AlreadyRated,
+    AlreadySearching,
+    ChatClosed,
+    Idle,
+    InChat,
+    NoChat,
+    NotSearching,
+    Paired,
+    Rated,
+    Reported,
+    ReportPartner,
+    ReportPolicy,
+    SearchCancelled,
+    UseCases,
+    Waiting,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+POOL_SIZE = 8
+CROWD = 200
+ROUNDS = 5
+
+
+@pytest.fixture
+async def wide_pool(database_url: str) -> AsyncIterator[asyncpg.Pool[Any]]:
+    """Eight connections open from the start, so that eight searches really run at once."""
+    pool = await create_pool(database_url, min_size=POOL_SIZE, max_size=POOL_SIZE)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+def many(wide_pool: asyncpg.Pool[Any]) -> UseCases:
+    return UseCases(Database(wide_pool))
+
+
+# --- a crowd of users with all sorts of wishes ---------------------------------------------
+
+
+def random_user(rng: random.Random, user_id: int) -> User:
+    """Mostly easy-going adults, with men and women who want one gender, minors, narrow age
+    ranges and users who require a shared interest: plenty of pairs that may not meet."""
+    age = rng.randint(13, 17) if rng.random() < 0.2 else rng.randint(18, 60)
+    if rng.random() < 0.5:
+        age_min, age_max = 13, 99
+    else:
+        age_min, age_max = max(13, age - rng.randint(0, 6)), min(99, age + rng.randint(0, 10))
+    return User(
+        user_id,
+        profile=Profile(
+            rng.choice(list(Gender)),
+            age,
+            Interests.of(rng.sample(INTEREST_CATALOG, rng.randint(0, 3))),
+        ),
+        preferences=SearchPreferences(
+            rng.choices(list(PartnerGender), weights=[2, 1, 1])[0],
+            age_min,
+            age_max,
+            rng.choices(list(InterestsMode), weights=[1, 3, 1])[0],
+        ),
+    )
+
+
+def odd_one_out(user_id: int) -> User:
+    """Nobody can ever fit her: she requires a shared interest and has chosen none."""
+    return User(
+        user_id,
+        profile=Profile(Gender.FEMALE, 17),
+        preferences=SearchPreferences(PartnerGender.FEMALE, 13, 17, InterestsMode.REQUIRE),
+    )
+
+
+async def add_users(pool: asyncpg.Pool[Any], users: Iterable[User]) -> None:
+    await pool.executemany(
+        "INSERT INTO users (id, gender, age, interests, partner_gender, partner_age_min, partner_age_max,"
+        " interests_mode) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        [
+            (
+                user.id,
+                user.profile.gender.value if user.profile.gender else None,
+                user.profile.age,
+                user.profile.interests.ordered(),
+                user.preferences.partner_gender.value,
+                user.preferences.age_min,
+                user.preferences.age_max,
+                user.preferences.interests_mode.value,
+            )
+            for user in users
+        ],
+    )
+
+
+async def add_blocks(pool: asyncpg.Pool[Any], pairs: Iterable[tuple[int, int]]) -> None:
+    await pool.executemany("INSERT INTO blocks (blocker_id, blocked_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", pairs)
+
+
+def crowd(rng: random.Random, first_id: int, size: int) -> list[User]:
+    users = [random_user(rng, user_id) for user_id in range(first_id, first_id + size - 1)]
+    return [*users, odd_one_out(first_id + size - 1)]
+
+
+# --- the four guarantees -------------------------------------------------------------------
+
+
+async def assert_matchmaking_guarantees(pool: asyncpg.Pool[Any]) -> tuple[int, int]:
+    """Check (a)-(d) on the whole database; return (active chats, users waiting)."""
+    users = {record["id"]: user_from_record(record) for record in await pool.fetch("SELECT * FROM users")}
+    blocked = {frozenset(row) for row in await pool.fetch("SELECT blocker_id, blocked_id FROM blocks")}
+    sides = await pool.fetch("SELECT chat_id, user_id FROM chat_participants WHERE active")
+    chats = await pool.fetch("SELECT id, user_a, user_b FROM chats WHERE ended_at IS NULL")
+    waiting = [row["user_id"] for row in await pool.fetch("SELECT user_id FROM search_queue")]
+
+    # (a) nobody in two active chats, and nobody both chatting and waiting
+    in_chat = Counter(row["user_id"] for row in sides)
+    assert [user for user, count in in_chat.items() if count > 1] == []
+    assert set(in_chat) & set(waiting) == set()
+
+    # (c) every active chat has two different sides, and its participants are exactly those two
+    members: dict[int, set[int]] = {}
+    for row in sides:
+        members.setdefault(row["chat_id"], set()).add(row["user_id"])
+    assert {chat["id"]: {chat["user_a"], chat["user_b"]} for chat in chats} == members
+    assert all(chat["user_a"] != chat["user_b"] for chat in chats)
+
+    # (d) every chat satisfies both users' wishes
+    for chat in chats:
+        a, b = users[chat["user_a"]], users[chat["user_b"]]
+        assert can_pair(a, b, blocked=frozenset((a.id, b.id)) in blocked), (a, b)
+
+    # (b) no two waiting users could have been paired
+    lost = [
+        (a, b)
+        for a, b in combinations(waiting, 2)
+        if can_pair(users[a], users[b], blocked=frozenset((a, b)) in blocked)
+    ]
+    assert lost == []
+
+    # and every rule the schema alone cannot express
+    assert await find_violations(pool) == []
+    return len(chats), len(waiting)
+
+
+def assert_every_chat_announced_once(results: Iterable[object], chats_before: int, chats_after: int) -> None:
+    assert sum(isinstance(result, Paired) for result in results) == chats_after - chats_before
+
+
+# --- many users at once --------------------------------------------------------------------
+
+
+async def test_a_crowd_searching_at_once_is_paired_without_lost_or_double_matches(
+    many: UseCases, wide_pool: asyncpg.Pool[Any]
+) -> None:
+    rng = random.Random(20240601)
+    chats = 0
+    for round_number in range(ROUNDS):
+        users = crowd(rng, first_id=1 + round_number * 1000, size=CROWD)
+        await add_users(wide_pool, users)
+        # some pairs blocked each other in the past, in both directions
+        await add_blocks(wide_pool, ((a.id, b.id) for a, b in (rng.sample(users, 2) for _ in range(40))))
+        rng.shuffle(users)
+
+        results = await asyncio.gather(*(many.start_search(user.id) for user in users))
+
+        assert {type(result) for result in results} <= {Paired, Waiting}
+        for user, result in zip(users, results, strict=True):
+            if isinstance(result, Paired):
+                assert result.me.id == user.id and result.partner.id != user.id
+                assert await many.get_current_chat(user.id) == InChat(result.chat_id, result.partner.id)
+        before = chats
+        chats, _ = await assert_matchmaking_guarantees(wide_pool)
+        assert_every_chat_announced_once(results, before, chats)
+        assert chats > before  # plenty of pairs in every crowd
+
+
+async def test_leaving_cancelling_and_searching_at_once_keeps_the_guarantees(
+    many: UseCases, wide_pool: asyncpg.Pool[Any]
+) -> None:
+    rng = random.Random(7)
+    await add_users(wide_pool, crowd(rng, first_id=1, size=CROWD))
+    await asyncio.gather(*(many.start_search(user_id) for user_id in range(1, CROWD + 1)))
+    await assert_matchmaking_guarantees(wide_pool)
+
+    async def leave_and_search_again(user_id: int) -> object:
+        assert isinstance(await many.close_chat(user_id), ChatClosed | NoChat)
+        return await many.start_search(user_id)
+
+    for round_number in range(1, ROUNDS):
+        chatting = [
+            row["user_id"] for row in await wide_pool.fetch("SELECT user_id FROM chat_participants WHERE active")
+        ]
+        waiting = [row["user_id"] for row in await wide_pool.fetch("SELECT user_id FROM search_queue")]
+        newcomers = crowd(rng, first_id=1 + round_number * 1000, size=CROWD // 2)
+        await add_users(wide_pool, newcomers)
+        leaving = rng.sample(chatting, len(chatting) // 2)
+        cancelling = rng.sample(waiting, len(waiting) // 3)
+
+        operations: list[Awaitable[object]] = [
+            *(many.start_search(user.id) for user in newcomers),
+            *(leave_and_search_again(user_id) for user_id in leaving),
+            *(many.cancel_search(user_id) for user_id in cancelling),
+            # and a few who press "search" twice
+            *(many.start_search(user.id) for user in newcomers[:20]),
+        ]
+        rng.shuffle(operations)
+        results = await asyncio.gather(*operations)
+
+        assert {type(result) for result in results} <= {
+            Paired,
+            Waiting,
+            AlreadySearching,
+            AlreadyInChat,
+            SearchCancelled,
+            NotSearching,
+        }
+        await assert_matchmaking_guarantees(wide_pool)
+
+
+async def test_searches_from_two_processes_at_once_keep_the_guarantees(
+    database_url: str, wide_pool: asyncpg.Pool[Any]
+) -> None:
+    rng = random.Random(99)
+    users = crowd(rng, first_id=1, size=2 * CROWD)
+    await add_users(wide_pool, users)
+    ids = [user.id for user in users]
+    rng.shuffle(ids)
+    # every user searches from one process, and 160 of them press "search" in both at once
+    halves = [ids[0::2] + ids[1:160:2], ids[1::2] + ids[0:160:2]]
+
+    workers = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tests.matchmaking_worker",
+            database_url,
+            json.dumps(half),
+            cwd=ROOT,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        for half in halves
+    ]
+    try:
+        for worker in workers:
+            assert worker.stdout is not None
+            assert (await asyncio.wait_for(worker.stdout.readline(), 30)).strip() == b"ready"
+        outputs = await asyncio.wait_for(asyncio.gather(*(worker.communicate(b"go\n") for worker in workers)), 60)
+    finally:
+        for worker in workers:
+            if worker.returncode is None:
+                worker.kill()
+                await worker.wait()
+
+    assert [worker.returncode for worker in workers] == [0, 0]
+    counts: Counter[str] = Counter()
+    for stdout, _ in outputs:
+        counts.update(json.loads(stdout))
+    chats, waiting = await assert_matchmaking_guarantees(wide_pool)
+    assert counts["Paired"] == chats
+    # one side of every chat waited first; the others are still waiting
+    assert counts["Waiting"] == chats + waiting
+    assert counts.total() == len(ids) + 160
+
+
+async def test_two_users_searching_at_once_are_paired_with_each_other(
+    many: UseCases, wide_pool: asyncpg.Pool[Any]
+) -> None:
+    rng = random.Random(1)
+    for trial in range(50):
+        first, second = 2 * trial + 1, 2 * trial + 2
+        await add_users(
+            wide_pool,
+            [
+                User(first, profile=Profile(Gender.MALE, rng.randint(18, 40))),
+                User(second, profile=Profile(Gender.FEMALE, rng.randint(18, 40))),
+            ],
+        )
+
+        results = await asyncio.gather(many.start_search(first), many.start_search(second))
+
+        assert sorted(type(result).__name__ for result in results) == ["Paired", "Waiting"]
+        [paired] = [result for result in results if isinstance(result, Paired)]
+        assert {paired.me.id, paired.partner.id} == {first, second}
+        assert await many.get_current_chat(first) == InChat(paired.chat_id, second)
+        assert await many.get_current_chat(second) == InChat(paired.chat_id, first)
+    await assert_matchmaking_guarantees(wide_pool)
+
+
+# --- the other races -----------------------------------------------------------------------
+
+
+async def chatting_pairs(many: UseCases, pool: asyncpg.Pool[Any], count: int) -> list[tuple[int, int, int]]:
+    """`count` chats (chat id, first side, second side) between fresh users."""
+    await add_users(pool, [User(user_id, profile=Profile(Gender.MALE, 30)) for user_id in range(1, 2 * count + 1)])
+    pairs = []
+    for first in range(1, 2 * count + 1, 2):
+        assert await many.start_search(first) == Waiting()
+        result = await many.start_search(first + 1)
+        assert isinstance(result, Paired)
+        pairs.append((result.chat_id, first, first + 1))
+    return pairs
+
+
+async def test_both_sides_leaving_at_once_close_the_chat_exactly_once(
+    many: UseCases, wide_pool: asyncpg.Pool[Any]
+) -> None:
+    for chat_id, first, second in await chatting_pairs(many, wide_pool, 30):
+        results = await asyncio.gather(many.close_chat(first), many.close_chat(second))
+
+        closed = [result for result in results if isinstance(result, ChatClosed)]
+        assert len(closed) == 1 and closed[0].chat_id == chat_id
+        assert results.count(NoChat()) == 1
+        assert await many.get_current_chat(first) == Idle()
+        assert await many.get_current_chat(second) == Idle()
+
+
+async def test_a_like_pressed_twice_at_once_counts_once(many: UseCases, wide_pool: asyncpg.Pool[Any]) -> None:
+    for chat_id, first, second in await chatting_pairs(many, wide_pool, 30):
+        await many.close_chat(first)
+
+        results = await asyncio.gather(many.rate_partner(first, chat_id, 1), many.rate_partner(first, chat_id, 1))
+
+        assert results.count(Rated()) == 1 and results.count(AlreadyRated()) == 1
+        rated = await many.get_user(second)
+        assert rated is not None and rated.reputation == Reputation(likes=1, dislikes=0)
+
+
+async def test_reports_filed_at_once_still_ban_at_the_threshold(many: UseCases, wide_pool: asyncpg.Pool[Any]) -> None:
+    report_partner = ReportPartner(Database(wide_pool), ReportPolicy(threshold=2))
+    trials = 20
+    # user 1000 + t chats with 2t+1 and with 2t+2 in turn; both of them report at the same instant
+    await add_users(
+        wide_pool, [User(user_id, profile=Profile(Gender.MALE, 30)) for user_id in range(1, 2 * trials + 1)]
+    )
+    await add_users(wide_pool, [User(1000 + trial, profile=Profile(Gender.FEMALE, 30)) for trial in range(trials)])
+    for trial in range(trials):
+        reported, reporters = 1000 + trial, (2 * trial + 1, 2 * trial + 2)
+        chat_ids = []
+        for reporter in reporters:
+            assert await many.start_search(reported) == Waiting()
+            result = await many.start_search(reporter)
+            assert isinstance(result, Paired) and result.partner.id == reported
+            await many.close_chat(reporter)
+            chat_ids.append(result.chat_id)
+
+        results = await asyncio.gather(
+            *(report_partner(reporter, chat_id, "abuse") for reporter, chat_id in zip(reporters, chat_ids, strict=True))
+        )
+
+        assert all(isinstance(result, Reported) and result.reported_id == reported for result in results)
+        user = await many.get_user(reported)
+        assert user is not None and user.banned_until is not None
