@@ -30,15 +30,31 @@ from aiogram.methods import (
 )
 from aiogram.methods.base import TelegramType
 from aiogram.types import (
+    Animation,
+    Audio,
     CallbackQuery,
     Chat,
+    ChatMemberBanned,
+    ChatMemberMember,
+    ChatMemberUpdated,
+    Contact,
+    Dice,
+    Document,
     InlineKeyboardMarkup,
+    Location,
     Message,
     MessageEntity,
     MessageId,
     PhotoSize,
+    Poll,
+    PollOption,
+    Sticker,
+    Story,
     Update,
     User,
+    Video,
+    VideoNote,
+    Voice,
 )
 
 TOKEN = "42:TEST-TOKEN"
@@ -63,10 +79,15 @@ class FakeTelegram(BaseSession):
 
     # --- faults ---------------------------------------------------------------------------
 
-    def rate_limit_next(self, method: type[TelegramMethod[Any]], retry_after: int = 1, chat_id: int | None = None) -> None:
+    def rate_limit_next(
+        self, method: type[TelegramMethod[Any]], retry_after: int = 1, chat_id: int | None = None
+    ) -> None:
         self._faults.append(
-            Fault(method, chat_id, lambda m: TelegramRetryAfter(m, f"Too Many Requests: retry after {retry_after}",
-                                                                retry_after))
+            Fault(
+                method,
+                chat_id,
+                lambda m: TelegramRetryAfter(m, f"Too Many Requests: retry after {retry_after}", retry_after),
+            )
         )
 
     # --- what the bot sent ----------------------------------------------------------------
@@ -126,8 +147,8 @@ class FakeTelegram(BaseSession):
         if isinstance(method, CopyMessages):
             return [MessageId(message_id=self._next_id(method.chat_id)) for _ in method.message_ids]
         if isinstance(
-            method, SendMessage | SendPhoto | SendVideo | SendAnimation | SendAudio | SendDocument | SendVoice
-            | SendSticker
+            method,
+            SendMessage | SendPhoto | SendVideo | SendAnimation | SendAudio | SendDocument | SendVoice | SendSticker,
         ):
             return Message(
                 message_id=self._next_id(method.chat_id),
@@ -142,7 +163,11 @@ class FakeTelegram(BaseSession):
         pass
 
     async def stream_content(
-        self, url: str, headers: dict[str, Any] | None = None, timeout: int = 30, chunk_size: int = 65536,
+        self,
+        url: str,
+        headers: dict[str, Any] | None = None,
+        timeout: int = 30,
+        chunk_size: int = 65536,
         raise_for_status: bool = True,
     ) -> AsyncGenerator[bytes, None]:  # pragma: no cover - no files in these tests
         yield b""
@@ -155,8 +180,7 @@ _user_message_ids: dict[int, itertools.count[int]] = defaultdict(lambda: itertoo
 
 
 def tg_user(user_id: int, language_code: str | None = "en", first_name: str = "Tester") -> User:
-    return User(id=user_id, is_bot=False, first_name=first_name, username=f"user{user_id}",
-                language_code=language_code)
+    return User(id=user_id, is_bot=False, first_name=first_name, username=f"user{user_id}", language_code=language_code)
 
 
 def next_message_id(user_id: int) -> int:
@@ -207,3 +231,119 @@ def callback_update(user: User, data: str, *, message_id: int = 1) -> Update:
 
 def photo(file_id: str = "photo-file") -> list[PhotoSize]:
     return [PhotoSize(file_id=file_id, file_unique_id=file_id + "-u", width=90, height=90)]
+
+
+# --- more things a user can send ---------------------------------------------------------------
+# Each returns the Message field of that name: message_update(user, video=video()).
+
+
+def video(file_id: str = "video-file") -> Video:
+    return Video(file_id=file_id, file_unique_id=file_id + "-u", width=320, height=240, duration=3)
+
+
+def animation(file_id: str = "animation-file") -> Animation:
+    return Animation(file_id=file_id, file_unique_id=file_id + "-u", width=320, height=240, duration=2)
+
+
+def voice(file_id: str = "voice-file") -> Voice:
+    return Voice(file_id=file_id, file_unique_id=file_id + "-u", duration=4)
+
+
+def video_note(file_id: str = "video-note-file") -> VideoNote:
+    return VideoNote(file_id=file_id, file_unique_id=file_id + "-u", length=240, duration=5)
+
+
+def audio(file_id: str = "audio-file") -> Audio:
+    return Audio(file_id=file_id, file_unique_id=file_id + "-u", duration=180)
+
+
+def document(file_id: str = "document-file") -> Document:
+    return Document(file_id=file_id, file_unique_id=file_id + "-u", file_name="notes.txt")
+
+
+def sticker(file_id: str = "sticker-file") -> Sticker:
+    return Sticker(
+        file_id=file_id,
+        file_unique_id=file_id + "-u",
+        type="regular",
+        width=512,
+        height=512,
+        is_animated=False,
+        is_video=False,
+    )
+
+
+def dice(value: int = 4) -> Dice:
+    return Dice(emoji="🎲", value=value)
+
+
+def poll(question: str = "Tea or coffee?") -> Poll:
+    options = [PollOption(persistent_id=str(n), text=text, voter_count=0) for n, text in enumerate(("Tea", "Coffee"))]
+    return Poll(
+        id="poll-1",
+        question=question,
+        options=options,
+        total_voter_count=0,
+        is_closed=False,
+        is_anonymous=True,
+        type="regular",
+        allows_multiple_answers=False,
+        allows_revoting=False,
+        members_only=False,
+    )
+
+
+def contact() -> Contact:
+    return Contact(phone_number="+10000000000", first_name="Someone")
+
+
+def location() -> Location:
+    return Location(latitude=51.5, longitude=-0.12)
+
+
+def story(poster_id: int = 777) -> Story:
+    return Story(chat=Chat(id=poster_id, type="private"), id=1)
+
+
+def replied(chat_id: int, message_id: int, text: str = "…") -> Message:
+    """The message a reply points at, as Telegram embeds it in `reply_to_message`."""
+    return Message(message_id=message_id, date=datetime.now(UTC), chat=Chat(id=chat_id, type="private"), text=text)
+
+
+def album_updates(user: User, count: int = 3, media_group_id: str = "album-1") -> list[Update]:
+    """An album: `count` photos sharing a media_group_id, as Telegram delivers them (one update each)."""
+    return [
+        message_update(user, photo=photo(f"{media_group_id}-{n}"), media_group_id=media_group_id) for n in range(count)
+    ]
+
+
+def my_chat_member_update(user: User, status: str, *, group_id: int | None = None) -> Update:
+    """The user blocked ("kicked") or unblocked ("member") the bot in their private chat, or
+    removed it from / added it to a group when `group_id` is given."""
+    member = ChatMemberMember(user=BOT_USER)
+    kicked = ChatMemberBanned(user=BOT_USER, until_date=datetime.fromtimestamp(0, UTC))
+    old, new = (member, kicked) if status == "kicked" else (kicked, member)
+    event = ChatMemberUpdated(
+        chat=Chat(id=user.id, type="private") if group_id is None else Chat(id=group_id, type="group"),
+        from_user=user,
+        date=datetime.now(UTC),
+        old_chat_member=old,
+        new_chat_member=new,
+    )
+    return Update(update_id=next(_update_ids), my_chat_member=event)
+
+
+def group_message_update(user: User, group_id: int, text: str) -> Update:
+    """A message `user` sent in a group the bot was added to."""
+    entities = None
+    if text.startswith("/"):
+        entities = [MessageEntity(type="bot_command", offset=0, length=len(text.split()[0]))]
+    message = Message(
+        message_id=next_message_id(group_id),
+        date=datetime.now(UTC),
+        chat=Chat(id=group_id, type="group", title="Some group"),
+        from_user=user,
+        text=text,
+        entities=entities,
+    )
+    return Update(update_id=next(_update_ids), message=message)

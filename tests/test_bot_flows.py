@@ -9,7 +9,9 @@ from roulette.bot.app import App
 from tests.telegram_double import FakeTelegram, callback_update, message_update, tg_user
 
 
-async def onboard(app: App, user: User, *, gender: str = "male", age: str = "25", interests: tuple[str, ...] = ()) -> None:
+async def onboard(
+    app: App, user: User, *, gender: str = "male", age: str = "25", interests: tuple[str, ...] = ()
+) -> None:
     feed = app.dispatcher.feed_update
     await feed(app.bot, message_update(user, "/start"))
     await feed(app.bot, callback_update(user, f"g:{gender}:0"))

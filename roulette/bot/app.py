@@ -104,6 +104,7 @@ def build_app(settings: Settings, pool: asyncpg.Pool[Any], bot: Bot, i18n: I18n 
     exactly_once = ExactlyOnce()
     dispatcher = Dispatcher(
         storage=PostgresStorage(pool),
+        events_isolation=order,
         usecases=usecases,
         courier=courier,
         albums=albums,
@@ -111,7 +112,6 @@ def build_app(settings: Settings, pool: asyncpg.Pool[Any], bot: Bot, i18n: I18n 
         languages=languages,
         settings=settings,
     )
-    dispatcher.update.outer_middleware(order)
     dispatcher.update.outer_middleware(exactly_once)
     UserLanguage(i18n, languages).setup(dispatcher)
     dispatcher.errors.register(on_error)

@@ -3,7 +3,13 @@ server checks that the presser was in that chat."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
+
+# A chats.id (BIGINT): a forged number outside it makes the button data invalid, like any other junk.
+ChatId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class MenuAction(CallbackData, prefix="m"):
@@ -30,17 +36,17 @@ class PreferenceChoice(CallbackData, prefix="pf"):
 
 
 class Rate(CallbackData, prefix="r"):
-    chat_id: int
+    chat_id: ChatId
     value: int  # 1 or -1
 
 
 class Report(CallbackData, prefix="rp"):
-    chat_id: int
+    chat_id: ChatId
     reason: str = ""  # empty: ask for a reason
 
 
 class BlockPartner(CallbackData, prefix="b"):
-    chat_id: int
+    chat_id: ChatId
 
 
 class LanguageChoice(CallbackData, prefix="l"):

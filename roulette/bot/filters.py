@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiogram.filters import BaseFilter
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 
 
 class IsAdmin(BaseFilter):
@@ -17,6 +17,14 @@ class IsAdmin(BaseFilter):
 class IsPrivate(BaseFilter):
     """Anochat only talks in private chats; groups a user adds it to are ignored."""
 
-    async def __call__(self, event: Message | CallbackQuery) -> bool:
-        message = event.message if isinstance(event, CallbackQuery) else event
-        return message is None or message.chat.type == "private"
+    async def __call__(self, event: Message | CallbackQuery | ChatMemberUpdated) -> bool:
+        if isinstance(event, CallbackQuery):
+            return event.message is None or event.message.chat.type == "private"
+        return event.chat.type == "private"
+
+
+class IsCommand(BaseFilter):
+    """A message that starts with a bot command: never the answer to a question the bot asked."""
+
+    async def __call__(self, message: Message) -> bool:
+        return any(entity.type == "bot_command" and entity.offset == 0 for entity in message.entities or ())

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
 from aiogram import BaseMiddleware
 from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.fsm.storage.base import BaseEventIsolation, StorageKey
 from aiogram.types import TelegramObject, Update, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
@@ -32,12 +34,16 @@ def update_user(update: Update) -> User | None:
     return getattr(event, "from_user", None) if event is not None else None
 
 
-class PerUserOrder(BaseMiddleware):
+class PerUserOrder(BaseEventIsolation):
     """Handle one user's updates one at a time, in arrival order.
 
     aiogram handles updates concurrently; without this, two messages a user sent in a row
     could reach the partner swapped. Different users still run in parallel. The lock table
     only holds users with an update in flight, so it cannot grow without bound.
+
+    It is the dispatcher's event isolation rather than a middleware: aiogram's FSM middleware
+    takes this lock before it reads the state from the database, while a middleware of ours
+    would only run after that read, when concurrent updates may already have swapped places.
     """
 
     def __init__(self) -> None:
@@ -47,26 +53,22 @@ class PerUserOrder(BaseMiddleware):
     def in_flight(self) -> int:
         return len(self._locks)
 
-    async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
-    ) -> Any:
-        user = update_user(event) if isinstance(event, Update) else None
-        if user is None:
-            return await handler(event, data)
-        lock, waiting = self._locks.get(user.id) or (asyncio.Lock(), 0)
-        self._locks[user.id] = (lock, waiting + 1)
+    @asynccontextmanager
+    async def lock(self, key: StorageKey) -> AsyncGenerator[None, None]:
+        lock, waiting = self._locks.get(key.user_id) or (asyncio.Lock(), 0)
+        self._locks[key.user_id] = (lock, waiting + 1)
         try:
             async with lock:
-                return await handler(event, data)
+                yield
         finally:
-            lock, waiting = self._locks[user.id]
+            lock, waiting = self._locks[key.user_id]
             if waiting <= 1:
-                del self._locks[user.id]
+                del self._locks[key.user_id]
             else:
-                self._locks[user.id] = (lock, waiting - 1)
+                self._locks[key.user_id] = (lock, waiting - 1)
+
+    async def close(self) -> None:
+        self._locks.clear()
 
 
 class UserLanguage(I18nMiddleware):
@@ -91,7 +93,8 @@ class ExactlyOnce(BaseMiddleware):
     """Record the update id with the update's first committed effect (see UnitOfWork.commit).
 
     A repeated delivery — a webhook retry, or polling after a crash — then stops at its first
-    commit, before anything is sent, and is dropped quietly.
+    unit of work (at the commit, or on leaving one with nothing to commit), before anything is
+    sent, and is dropped quietly.
     """
 
     def __init__(self) -> None:

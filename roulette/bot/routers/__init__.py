@@ -1,9 +1,11 @@
-"""One router per feature; `all_routers` fixes the order (the relay catches every other message, so it is last)."""
+"""One router per feature; `all_routers` fixes the order (the relay catches every other message, so it is last)
+and keeps them all to private chats."""
 
 from __future__ import annotations
 
 from aiogram import Router
 
+from roulette.bot.filters import IsPrivate
 from roulette.bot.routers import account, admin, fallback, membership, onboarding, preferences, profile, rating, relay
 from roulette.bot.routers import search as search_router
 
@@ -21,7 +23,15 @@ def _fresh(feature: Router) -> Router:
 
 
 def all_routers(admin_ids: frozenset[int]) -> list[Router]:
-    return [
+    private_chats = Router(name="private chats")
+    for observer in (
+        private_chats.message,
+        private_chats.edited_message,
+        private_chats.callback_query,
+        private_chats.my_chat_member,
+    ):
+        observer.filter(IsPrivate())
+    private_chats.include_routers(
         _fresh(membership.router),
         admin.build_router(admin_ids),
         _fresh(onboarding.router),
@@ -32,4 +42,5 @@ def all_routers(admin_ids: frozenset[int]) -> list[Router]:
         _fresh(account.router),
         _fresh(relay.router),
         _fresh(fallback.router),
-    ]
+    )
+    return [private_chats]

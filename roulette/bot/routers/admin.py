@@ -15,6 +15,8 @@ from roulette.settings import Settings
 from roulette.usecases import UseCases, UserNotFound
 
 HISTORY_LIMIT = 50
+MAX_ID = 2**63 - 1  # user and chat ids are BIGINTs
+MAX_BAN_HOURS = 24 * 3650
 
 
 def build_router(admin_ids: frozenset[int]) -> Router:
@@ -53,14 +55,15 @@ def _int_args(command: CommandObject, count: int) -> list[int] | None:
     parts = (command.args or "").split()
     if not 1 <= len(parts) <= count or not all(part.isdecimal() for part in parts):
         return None
-    return [int(part) for part in parts]
+    numbers = [int(part) for part in parts]
+    return numbers if all(number <= MAX_ID for number in numbers) else None
 
 
 async def cmd_ban(
     message: Message, command: CommandObject, usecases: UseCases, courier: Courier, settings: Settings
 ) -> None:
     args = _int_args(command, 2)
-    if args is None:
+    if args is None or (len(args) > 1 and args[1] > MAX_BAN_HOURS):
         await message.answer(_("Usage: /ban USER_ID [HOURS]"))
         return
     hours = args[1] if len(args) > 1 else settings.report_ban_hours

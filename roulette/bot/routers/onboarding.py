@@ -11,6 +11,7 @@ from aiogram.utils.i18n import gettext as _
 
 from roulette.bot import keyboards
 from roulette.bot.callbacks import GenderChoice, InterestToggle
+from roulette.bot.filters import IsCommand
 from roulette.bot.languages import Languages
 from roulette.domain import Gender, Interests, InvalidAge, InvalidInterest, Language, Profile, parse_age
 from roulette.settings import Settings
@@ -66,7 +67,7 @@ async def on_gender(query: CallbackQuery, callback_data: GenderChoice, state: FS
         await query.message.answer(age_question())
 
 
-@router.message(StateFilter(Onboarding.age))
+@router.message(StateFilter(Onboarding.age), ~IsCommand())
 async def on_age(message: Message, state: FSMContext) -> None:
     try:
         age = parse_age(message.text or "")
@@ -99,8 +100,8 @@ async def on_interest(
     if callback_data.tag != "done":
         await state.update_data(interests=interests.ordered())
         await query.answer()
-        if query.message is not None:
-            await query.message.edit_reply_markup(reply_markup=keyboards.interests_choice(interests))  # type: ignore[union-attr]
+        if isinstance(query.message, Message):  # not an inaccessible (too old) message
+            await query.message.edit_reply_markup(reply_markup=keyboards.interests_choice(interests))
         return
     profile = Profile(gender=Gender(data["gender"]), age=int(data["age"]), interests=interests)
     await usecases.update_profile(query.from_user.id, profile)

@@ -68,7 +68,7 @@ async def on_preference(query: CallbackQuery, callback_data: PreferenceChoice, u
         return
     updated = await usecases.update_preferences(user.id, preferences)
     await query.answer(_("Saved"))
-    if isinstance(updated, User) and query.message is not None and preferences != user.preferences:
-        await query.message.edit_text(  # type: ignore[union-attr]
+    if isinstance(updated, User) and isinstance(query.message, Message) and preferences != user.preferences:
+        await query.message.edit_text(
             preferences_card(updated), reply_markup=keyboards.preferences_menu(updated.preferences)
         )

@@ -11,6 +11,7 @@ from aiogram.utils.i18n import gettext as _
 
 from roulette.bot import keyboards
 from roulette.bot.callbacks import GenderChoice, InterestToggle, MenuAction, ProfileEdit
+from roulette.bot.filters import IsCommand
 from roulette.bot.texts import profile_card
 from roulette.domain import Gender, InvalidAge, InvalidInterest, Profile, User, parse_age
 from roulette.usecases import UseCases
@@ -87,7 +88,7 @@ async def on_gender_edit(query: CallbackQuery, callback_data: GenderChoice, usec
         await query.message.answer(profile_card(updated), reply_markup=keyboards.profile_edit())
 
 
-@router.message(StateFilter(EditProfile.age))
+@router.message(StateFilter(EditProfile.age), ~IsCommand())
 async def on_age_edit(message: Message, state: FSMContext, usecases: UseCases) -> None:
     assert message.from_user is not None
     try:
@@ -123,7 +124,7 @@ async def on_interest_edit(query: CallbackQuery, callback_data: InterestToggle, 
         return
     await usecases.update_profile(user.id, Profile(user.profile.gender, user.profile.age, interests))
     await query.answer()
-    if query.message is not None:
-        await query.message.edit_reply_markup(  # type: ignore[union-attr]
+    if isinstance(query.message, Message):  # not an inaccessible (too old) message
+        await query.message.edit_reply_markup(
             reply_markup=keyboards.interests_choice(interests, editing=True)
         )

@@ -1,0 +1,106 @@
+"""When Telegram says no: a partner who blocked the bot, and flood limits (429)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from aiogram.methods import CopyMessage
+
+from roulette.bot.app import App
+from roulette.usecases import Idle, InChat, Searching
+from tests.telegram_double import FakeTelegram, message_update, my_chat_member_update, tg_user
+from tests.test_bot_flows import button_data, onboard
+from tests.test_bot_search import PARTNER_LEFT, after_chat_buttons, start_chat
+
+
+async def test_a_partner_who_blocked_the_bot_ends_the_chat_at_the_next_message(
+    app: App, telegram: FakeTelegram
+) -> None:
+    alice, bob = tg_user(7001), tg_user(7002)
+    chat_id = await start_chat(app, alice, bob)
+    telegram.blocked.add(bob.id)
+    telegram.clear()
+
+    await app.dispatcher.feed_update(app.bot, message_update(alice, "are you there?"))
+
+    assert telegram.texts_to(alice.id) == [PARTNER_LEFT]
+    assert button_data(telegram, alice.id) == after_chat_buttons(chat_id)
+    for user in (alice, bob):
+        assert isinstance(await app.usecases.get_current_chat(user.id), Idle)
+    assert (await app.usecases.get_stats()).active_chats == 0
+
+
+async def test_blocking_the_bot_ends_the_chat_and_tells_the_partner(app: App, telegram: FakeTelegram) -> None:
+    alice, bob = tg_user(7011), tg_user(7012)
+    chat_id = await start_chat(app, alice, bob)
+    telegram.clear()
+
+    await app.dispatcher.feed_update(app.bot, my_chat_member_update(bob, "kicked"))
+
+    assert telegram.texts_to(alice.id) == [PARTNER_LEFT]
+    assert button_data(telegram, alice.id) == after_chat_buttons(chat_id)
+    assert not telegram.sent_to(bob.id)  # nothing can reach a user who blocked the bot
+    for user in (alice, bob):
+        assert isinstance(await app.usecases.get_current_chat(user.id), Idle)
+
+
+async def test_blocking_the_bot_while_searching_leaves_the_queue(app: App, telegram: FakeTelegram) -> None:
+    alice, bob = tg_user(7021), tg_user(7022)
+    await onboard(app, bob)
+    await app.dispatcher.feed_update(app.bot, message_update(bob, "/search"))
+
+    await app.dispatcher.feed_update(app.bot, my_chat_member_update(bob, "kicked"))
+
+    assert isinstance(await app.usecases.get_current_chat(bob.id), Idle)
+    await onboard(app, alice)
+    await app.dispatcher.feed_update(app.bot, message_update(alice, "/search"))
+    assert isinstance(await app.usecases.get_current_chat(alice.id), Searching)
+
+
+async def test_unblocking_the_bot_makes_the_user_findable_again(app: App, telegram: FakeTelegram) -> None:
+    alice, bob = tg_user(7031), tg_user(7032)
+    await start_chat(app, alice, bob)
+    await app.dispatcher.feed_update(app.bot, my_chat_member_update(bob, "kicked"))
+
+    await app.dispatcher.feed_update(app.bot, my_chat_member_update(bob, "member"))
+    await app.dispatcher.feed_update(app.bot, message_update(bob, "/search"))
+    await app.dispatcher.feed_update(app.bot, message_update(alice, "/search"))
+
+    status = await app.usecases.get_current_chat(alice.id)
+    assert isinstance(status, InChat) and status.partner_id == bob.id
+
+
+async def test_a_copy_refused_with_429_is_retried_after_the_wait_and_delivered_once(
+    app: App, telegram: FakeTelegram
+) -> None:
+    alice, bob = tg_user(7041), tg_user(7042)
+    chat_id = await start_chat(app, alice, bob)
+    telegram.clear()
+    telegram.rate_limit_next(CopyMessage, retry_after=1, chat_id=bob.id)
+    first, second = message_update(alice, "one"), message_update(alice, "two")
+    assert first.message is not None and second.message is not None
+
+    started = time.monotonic()
+    await asyncio.gather(*(app.dispatcher.feed_update(app.bot, update) for update in (first, second)))
+
+    assert time.monotonic() - started >= 1
+    # the first attempt was refused; then each message once, in the order sent
+    attempts = [copy.message_id for copy in telegram.copies_to(bob.id)]
+    assert attempts == [first.message.message_id, first.message.message_id, second.message.message_id]
+    stored = await app.usecases.get_chat_history(chat_id)
+    assert [item.content.text for item in stored] == ["one", "two"]
+    assert all(item.relayed_message_id is not None for item in stored)
+    assert not telegram.sent_to(alice.id)
+
+
+async def test_messages_sent_in_a_burst_arrive_in_the_order_sent(app: App, telegram: FakeTelegram) -> None:
+    alice, bob = tg_user(7051), tg_user(7052)
+    await start_chat(app, alice, bob)
+    telegram.clear()
+    burst = [message_update(alice, f"part {n}") for n in range(8)]
+
+    await asyncio.gather(*(app.dispatcher.feed_update(app.bot, update) for update in burst))
+
+    sent_ids = [update.message.message_id for update in burst if update.message is not None]
+    assert [copy.message_id for copy in telegram.copies_to(bob.id)] == sent_ids

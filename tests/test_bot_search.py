@@ -1,0 +1,228 @@
+"""/search, /stop, /next and the search buttons, through the real Dispatcher."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from aiogram.methods import EditMessageText, SendMessage
+from aiogram.types import InlineKeyboardMarkup, User
+
+from roulette.bot.app import App
+from roulette.usecases import Idle, InChat, Searching
+from tests.telegram_double import FakeTelegram, callback_update, message_update, tg_user
+from tests.test_bot_flows import button_data, onboard
+from tests.test_bot_onboarding import MAIN_MENU, callback_answers
+
+LOOKING = "🔎 Looking for a partner…"
+PARTNER_LEFT = "Your partner has left the chat. How was it?\n/search — find a new partner"
+YOU_LEFT = "You left the chat. How was your partner?"
+
+
+async def start_chat(app: App, first: User, second: User) -> int:
+    """Onboard both (if needed), let both search; the id of the chat they end up in."""
+    for user in (first, second):
+        if await app.usecases.get_user(user.id) is None:
+            await onboard(app, user)
+        await app.dispatcher.feed_update(app.bot, message_update(user, "/search"))
+    status = await app.usecases.get_current_chat(first.id)
+    assert isinstance(status, InChat) and status.partner_id == second.id
+    return status.chat_id
+
+
+def after_chat_buttons(chat_id: int) -> list[str]:
+    return [f"r:{chat_id}:1", f"r:{chat_id}:-1", f"rp:{chat_id}:", f"b:{chat_id}"]
+
+
+async def test_search_waits_with_a_cancel_button(app: App, telegram: FakeTelegram) -> None:
+    loner = tg_user(3001)
+    await onboard(app, loner)
+    await app.dispatcher.feed_update(app.bot, message_update(loner, "/search"))
+
+    assert telegram.last_text_to(loner.id) == LOOKING
+    assert button_data(telegram, loner.id) == ["m:cancel"]
+    assert isinstance(await app.usecases.get_current_chat(loner.id), Searching)
+
+
+async def test_pairing_tells_both_the_partners_reputation_and_shared_interests_and_nothing_identifying(
+    app: App, telegram: FakeTelegram
+) -> None:
+    alice = tg_user(3011, first_name="Alice")
+    bob = tg_user(3012, first_name="Bobby")
+    carol = tg_user(3013, first_name="Carol")
+    await onboard(app, alice, gender="female", age="24", interests=("music", "books"))
+    await onboard(app, bob, age="26", interests=("music", "tech"))
+    await onboard(app, carol, gender="female", age="30")
+    # Bob arrives with a reputation: Carol liked him after an earlier chat.
+    earlier = await start_chat(app, carol, bob)
+    await app.dispatcher.feed_update(app.bot, message_update(carol, "/stop"))
+    await app.dispatcher.feed_update(app.bot, callback_update(carol, f"r:{earlier}:1"))
+    telegram.clear()
+
+    await app.dispatcher.feed_update(app.bot, message_update(alice, "/search"))
+    await app.dispatcher.feed_update(app.bot, message_update(bob, "/search"))
+
+    notice = (
+        "🎉 Partner found! Say hi.\nPartner's reputation: {}\nShared interests: 🎵 Music\n\n"
+        "/next — another partner · /stop — end the chat"
+    )
+    assert telegram.texts_to(alice.id) == [LOOKING, notice.format("👍 1 · 👎 0")]
+    assert telegram.texts_to(bob.id) == [notice.format("👍 0 · 👎 0")]
+    for user, partner in ((alice, bob), (bob, alice)):
+        assert partner.username is not None
+        for request in telegram.sent_to(user.id):
+            sent = repr(request)  # every field: texts, buttons and their callback_data
+            for secret in (str(partner.id), partner.first_name, partner.username):
+                assert secret not in sent, (secret, sent)
+    alice_status = await app.usecases.get_current_chat(alice.id)
+    bob_status = await app.usecases.get_current_chat(bob.id)
+    assert isinstance(alice_status, InChat) and isinstance(bob_status, InChat)
+    assert (alice_status.partner_id, bob_status.partner_id) == (bob.id, alice.id)
+    assert alice_status.chat_id == bob_status.chat_id
+
+
+async def test_search_in_a_chat_says_so_and_keeps_the_chat(app: App, telegram: FakeTelegram) -> None:
+    alice, bob = tg_user(3021), tg_user(3022)
+    chat_id = await start_chat(app, alice, bob)
+    await app.dispatcher.feed_update(app.bot, message_update(alice, "/search"))
+
+    assert telegram.last_text_to(alice.id) == "You are already in a chat. /next — another partner · /stop — end it"
+    assert await app.usecases.get_current_chat(alice.id) == InChat(chat_id, bob.id)
+
+
+async def test_searching_again_while_searching_says_still_looking(app: App, telegram: FakeTelegram) -> None:
+    loner = tg_user(3031)
+    await onboard(app, loner)
+    await app.dispatcher.feed_update(app.bot, callback_update(loner, "m:search"))  # the menu's button
+    assert telegram.last_text_to(loner.id) == LOOKING
+    await app.dispatcher.feed_update(app.bot, message_update(loner, "/search"))
+
+    assert telegram.last_text_to(loner.id) == "🔎 Still looking for a partner…"
+    assert button_data(telegram, loner.id) == ["m:cancel"]
+    assert (await app.usecases.get_stats()).searching == 1
+
+
+async def test_search_without_a_finished_profile_asks_to_start(app: App, telegram: FakeTelegram) -> None:
+    halfway, stranger = tg_user(3041), tg_user(3042)
+    await app.dispatcher.feed_update(app.bot, message_update(halfway, "/start"))
+    await app.dispatcher.feed_update(app.bot, message_update(halfway, "/search"))
+    await app.dispatcher.feed_update(app.bot, message_update(stranger, "/search"))
+
+    for user in (halfway, stranger):
+        assert telegram.last_text_to(user.id) == "Please press /start to set up your profile first."
+        assert isinstance(await app.usecases.get_current_chat(user.id), Idle)
+
+
+async def test_a_banned_user_is_told_until_when_and_does_not_search(app: App, telegram: FakeTelegram) -> None:
+    banned = tg_user(3051)
+    await onboard(app, banned)
+    await app.usecases.ban_user(banned.id, timedelta(hours=2))
+    user = await app.usecases.get_user(banned.id)
+    assert user is not None and user.banned_until is not None
+
+    await app.dispatcher.feed_update(app.bot, message_update(banned, "/search"))
+
+    until = user.banned_until.strftime("%Y-%m-%d %H:%M")
+    assert telegram.last_text_to(banned.id) == f"You can't search until {until} UTC: other users reported you."
+    assert isinstance(await app.usecases.get_current_chat(banned.id), Idle)
+
+
+async def test_the_cancel_button_stops_the_search(app: App, telegram: FakeTelegram) -> None:
+    loner = tg_user(3061)
+    await onboard(app, loner)
+    await app.dispatcher.feed_update(app.bot, message_update(loner, "/search"))
+    await app.dispatcher.feed_update(app.bot, callback_update(loner, "m:cancel"))
+
+    assert callback_answers(telegram)[-1] == "Search stopped."
+    edited = telegram.of_type(EditMessageText)[-1]
+    assert edited.text == "Search stopped." and edited.chat_id == loner.id
+    assert button_data(telegram, loner.id) == MAIN_MENU
+    assert isinstance(await app.usecases.get_current_chat(loner.id), Idle)
+
+    await app.dispatcher.feed_update(app.bot, callback_update(loner, "m:cancel"))
+    assert callback_answers(telegram)[-1] == "You are not searching."
+
+
+async def test_stop_while_searching_stops_the_search_and_then_has_nothing_to_stop(
+    app: App, telegram: FakeTelegram
+) -> None:
+    loner = tg_user(3071)
+    await onboard(app, loner)
+    await app.dispatcher.feed_update(app.bot, message_update(loner, "/search"))
+    await app.dispatcher.feed_update(app.bot, message_update(loner, "/stop"))
+
+    assert telegram.last_text_to(loner.id) == "Search stopped."
+    assert button_data(telegram, loner.id) == MAIN_MENU
+    assert isinstance(await app.usecases.get_current_chat(loner.id), Idle)
+
+    await app.dispatcher.feed_update(app.bot, message_update(loner, "/stop"))
+    assert telegram.last_text_to(loner.id) == "You are not in a chat."
+    assert button_data(telegram, loner.id) == MAIN_MENU
+
+
+async def test_stop_in_a_chat_ends_it_and_offers_both_sides_the_rating_buttons(
+    app: App, telegram: FakeTelegram
+) -> None:
+    alice, bob = tg_user(3091), tg_user(3092)
+    chat_id = await start_chat(app, alice, bob)
+    await app.dispatcher.feed_update(app.bot, message_update(bob, "/stop"))
+
+    assert telegram.last_text_to(alice.id) == PARTNER_LEFT
+    assert telegram.last_text_to(bob.id) == YOU_LEFT
+    assert button_data(telegram, alice.id) == button_data(telegram, bob.id) == after_chat_buttons(chat_id)
+    for user in (alice, bob):
+        assert isinstance(await app.usecases.get_current_chat(user.id), Idle)
+
+
+async def test_next_ends_the_chat_for_both_and_searches_again(app: App, telegram: FakeTelegram) -> None:
+    alice, bob = tg_user(3101), tg_user(3102)
+    chat_id = await start_chat(app, alice, bob)
+    telegram.clear()
+    await app.dispatcher.feed_update(app.bot, message_update(alice, "/next"))
+
+    assert telegram.texts_to(alice.id) == [YOU_LEFT, LOOKING]
+    assert telegram.texts_to(bob.id) == [PARTNER_LEFT]
+    assert button_data(telegram, bob.id) == after_chat_buttons(chat_id)
+    assert telegram.texts_to(alice.id)[0] == YOU_LEFT
+    first_to_alice = telegram.sent_to(alice.id)[0]
+    assert isinstance(first_to_alice, SendMessage) and isinstance(first_to_alice.reply_markup, InlineKeyboardMarkup)
+    buttons = [button.callback_data for row in first_to_alice.reply_markup.inline_keyboard for button in row]
+    assert buttons == after_chat_buttons(chat_id)
+    assert isinstance(await app.usecases.get_current_chat(alice.id), Searching)
+    assert isinstance(await app.usecases.get_current_chat(bob.id), Idle)
+
+
+async def test_next_finds_a_new_partner_who_is_waiting(app: App, telegram: FakeTelegram) -> None:
+    alice, bob, carol = tg_user(3111), tg_user(3112), tg_user(3113)
+    await start_chat(app, alice, bob)
+    await onboard(app, carol)
+    await app.dispatcher.feed_update(app.bot, message_update(carol, "/search"))
+    await app.dispatcher.feed_update(app.bot, message_update(alice, "/next"))
+
+    status = await app.usecases.get_current_chat(alice.id)
+    assert isinstance(status, InChat) and status.partner_id == carol.id
+    assert telegram.last_text_to(carol.id).startswith("🎉 Partner found!")
+
+
+async def test_many_users_searching_at_once_are_each_paired_exactly_once(app: App, telegram: FakeTelegram) -> None:
+    users = [tg_user(3200 + n) for n in range(30)]
+    await asyncio.gather(
+        *(onboard(app, user, gender=("male", "female")[n % 2], age=str(20 + n % 15)) for n, user in enumerate(users))
+    )
+    telegram.clear()
+
+    await asyncio.gather(*(app.dispatcher.feed_update(app.bot, message_update(user, "/search")) for user in users))
+
+    partners: dict[int, InChat] = {}
+    for user in users:
+        status = await app.usecases.get_current_chat(user.id)
+        assert isinstance(status, InChat), f"{user.id} is {status}"
+        partners[user.id] = status
+    for user_id, status in partners.items():
+        assert partners[status.partner_id] == InChat(status.chat_id, user_id)  # mutual, same chat
+    assert len({status.chat_id for status in partners.values()}) == len(users) // 2
+    for user in users:
+        found = [text for text in telegram.texts_to(user.id) if text.startswith("🎉 Partner found!")]
+        assert len(found) == 1
+    stats = await app.usecases.get_stats()
+    assert (stats.searching, stats.active_chats) == (0, len(users) // 2)
