@@ -9,6 +9,8 @@ import socket
 import sys
 from pathlib import Path
 
+import aiohttp
+
 from roulette.sandbox.emulator import BotAPIEmulator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,3 +90,20 @@ class BotProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+    async def wait_serving(self, url: str, timeout: float = 30.0) -> None:
+        """Wait until the bot's own HTTP server answers `url` with 200 (webhook mode)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
+            while True:
+                if self.process is not None and self.process.returncode is not None:
+                    raise RuntimeError(f"the bot exited with {self.process.returncode}; see {self.log_path}")
+                try:
+                    async with http.get(url) as response:
+                        if response.status == 200:
+                            return
+                except aiohttp.ClientError:
+                    pass
+                if asyncio.get_running_loop().time() > deadline:
+                    raise TimeoutError(f"{url} did not answer within {timeout}s; see {self.log_path}")
+                await asyncio.sleep(0.05)
