@@ -279,6 +279,7 @@ class DeleteUser:
 
     async def __call__(self, user_id: int) -> Deleted | UserNotFound:
         async with self._db.uow() as uow:
+            await uow.queue.lock_queue_changes()
             ended = await uow.chats.end_active_chat_of(user_id, "deleted")
             await uow.queue.dequeue(user_id)
             if not await uow.users.delete(user_id):
@@ -310,10 +311,8 @@ class StartSearch:
             if outcome.banned:
                 assert me.banned_until is not None
                 return Banned(me.banned_until)
-            if outcome.in_chat:
-                active = await uow.chats.active_chat_of(user_id)
-                assert active is not None
-                return AlreadyInChat(active.chat_id, active.partner_id)
+            if outcome.active_chat is not None:
+                return AlreadyInChat(outcome.active_chat.chat_id, outcome.active_chat.partner_id)
             if outcome.searching:
                 return AlreadySearching()
             if outcome.partner is not None:
@@ -375,8 +374,8 @@ class SendMessage:
         media_group_id: str | None = None,
         reply_to_message_id: int | None = None,
     ) -> SendResult:
-        async with self._db.uow() as uow:
-            stored = await uow.messages.store(
+        async with self._db.statement() as statement:
+            stored = await statement.messages.store(
                 sender_id,
                 source_message_id,
                 content,
@@ -385,7 +384,6 @@ class SendMessage:
                 self._flood.max_messages,
                 self._flood.window_seconds,
             )
-            await uow.commit(record_update=False)
         if stored is None:
             return NotInChat()
         if stored.message_id is None:
@@ -402,9 +400,8 @@ class RecordRelayed:
         self._db = db
 
     async def __call__(self, message_id: int, relayed_message_id: int) -> None:
-        async with self._db.uow() as uow:
-            await uow.messages.record_relayed(message_id, relayed_message_id)
-            await uow.commit(record_update=False)
+        async with self._db.statement() as statement:
+            await statement.messages.record_relayed(message_id, relayed_message_id)
 
 
 class EditMessage:
@@ -508,6 +505,7 @@ class ReportPartner:
             reporters = await uow.safety.count_recent_reporters(reported_id, now - self._policy.window)
             if reporters >= self._policy.threshold:
                 banned_until = now + self._policy.ban_for
+                await uow.queue.lock_queue_changes()
                 await uow.users.set_banned_until(reported_id, banned_until)
                 await uow.queue.dequeue(reported_id)
                 ended = await uow.chats.end_active_chat_of(reported_id, "banned")
@@ -550,6 +548,8 @@ class BanUser:
     ) -> tuple[User, ChatClosed | None] | UserNotFound:
         until = _now() + duration if duration is not None else None
         async with self._db.uow() as uow:
+            if until is not None:
+                await uow.queue.lock_queue_changes()
             user = await uow.users.set_banned_until(user_id, until)
             if user is None:
                 return UserNotFound(user_id)
@@ -572,6 +572,7 @@ class SetBotBlocked:
             await uow.users.set_bot_blocked(user_id, blocked)
             ended = None
             if blocked:
+                await uow.queue.lock_queue_changes()
                 await uow.queue.dequeue(user_id)
                 ended = await uow.chats.end_active_chat_of(user_id, "bot_blocked")
             await uow.commit()

@@ -9,11 +9,22 @@ WITH me AS (
     SELECT u.*,
            u.gender IS NOT NULL AND u.age IS NOT NULL AS complete,
            u.banned_until IS NOT NULL AND u.banned_until > now() AS banned,
-           EXISTS (SELECT 1 FROM chat_participants p WHERE p.user_id = u.id AND p.active) AS in_chat,
+           active.chat_id AS active_chat_id,
+           active.partner_id AS active_partner_id,
            EXISTS (SELECT 1 FROM search_queue q WHERE q.user_id = u.id) AS searching
-    FROM users u WHERE u.id = $1
+    FROM users u
+    LEFT JOIN (
+        SELECT mine.chat_id, other.user_id AS partner_id
+        FROM chat_participants mine
+        JOIN chat_participants other ON other.chat_id = mine.chat_id AND other.user_id <> mine.user_id
+        WHERE mine.user_id = $1 AND mine.active
+    ) AS active ON TRUE
+    WHERE u.id = $1
 ), eligible AS (
-    SELECT * FROM me WHERE complete AND NOT banned AND NOT in_chat AND NOT searching
+    SELECT * FROM me WHERE complete AND NOT banned AND active_chat_id IS NULL AND NOT searching
+), unblocked AS (
+    -- A user who searches is talking to the bot, so they no longer block it.
+    UPDATE users SET bot_blocked = FALSE WHERE id = (SELECT id FROM eligible) AND bot_blocked RETURNING id
 ), candidate AS (
     SELECT u.id,
            cardinality(ARRAY(SELECT unnest(u.interests) INTERSECT SELECT unnest(e.interests))) AS shared,
@@ -67,5 +78,5 @@ WITH me AS (
 SELECT 'me' AS role, me.*, (SELECT id FROM chat) AS chat_id, EXISTS (SELECT 1 FROM queued) AS queued
 FROM me
 UNION ALL
-SELECT 'partner', u.*, NULL, NULL, NULL, NULL, NULL, NULL
+SELECT 'partner', u.*, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 FROM users u JOIN taken ON u.id = taken.user_id

@@ -38,6 +38,7 @@ _DELETE_USER = sql("delete_user")
 _SET_BOT_BLOCKED = sql("set_bot_blocked")
 _SET_BANNED_UNTIL = sql("set_banned_until")
 _LOCK_MATCHMAKING = sql("lock_matchmaking")
+_LOCK_QUEUE_CHANGES = sql("lock_queue_changes")
 _START_SEARCH = sql("start_search")
 _ENQUEUE_SEARCH = sql("enqueue_search")
 _DEQUEUE_SEARCH = sql("dequeue_search")
@@ -144,7 +145,7 @@ class SearchOutcome:
     me: User
     complete: bool
     banned: bool
-    in_chat: bool
+    active_chat: ActiveChat | None
     searching: bool
     chat_id: int | None  # set when paired
     partner: User | None  # set when paired
@@ -159,6 +160,10 @@ class QueueRepository:
         """Hold the pairing lock until the transaction ends."""
         await self._connection.execute(_LOCK_MATCHMAKING)
 
+    async def lock_queue_changes(self) -> None:
+        """The pairing lock, for a change that takes a user out of the queue for good."""
+        await self._connection.execute(_LOCK_QUEUE_CHANGES)
+
     async def start_search(self, user_id: int) -> SearchOutcome | None:
         """The whole pairing step (see sql/start_search.sql); None for an unknown user."""
         records = await self._connection.fetch(_START_SEARCH, user_id)
@@ -170,7 +175,9 @@ class QueueRepository:
             me=user_from_record(me),
             complete=me["complete"],
             banned=me["banned"],
-            in_chat=me["in_chat"],
+            active_chat=(
+                ActiveChat(me["active_chat_id"], me["active_partner_id"]) if me["active_chat_id"] is not None else None
+            ),
             searching=me["searching"],
             chat_id=me["chat_id"],
             partner=user_from_record(partner) if partner is not None else None,
