@@ -6,6 +6,7 @@ Bot API call never holds a database lock.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -132,11 +133,18 @@ class NotInChat:
 
 
 @dataclass(frozen=True, slots=True)
+class AwaitingInput:
+    """The message answers a question of the bot (the FSM `state`); nothing was stored."""
+
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
 class Flooded:
     """The sender is over the flood limit; the message was not stored or relayed."""
 
 
-SendResult = Relay | AlreadyRelayed | NotInChat | Flooded
+SendResult = Relay | AlreadyRelayed | NotInChat | Flooded | AwaitingInput
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,6 +362,15 @@ class GetCurrentChat:
 # --- messages ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class InputPrompt:
+    """Where the bot's open questions live: the FSM key of a user's private chat, and the states
+    in which the bot waits for typed input (the message is the answer, not a chat message)."""
+
+    bot_id: int
+    states: tuple[str, ...]
+
+
 class SendMessage:
     """Store a message in the sender's chat and say where to relay it (one round trip).
 
@@ -373,6 +390,7 @@ class SendMessage:
         *,
         media_group_id: str | None = None,
         reply_to_message_id: int | None = None,
+        prompt: InputPrompt | None = None,
     ) -> SendResult:
         async with self._db.statement() as statement:
             stored = await statement.messages.store(
@@ -383,10 +401,14 @@ class SendMessage:
                 reply_to_message_id,
                 self._flood.max_messages,
                 self._flood.window_seconds,
+                prompt.bot_id if prompt is not None else 0,
+                list(prompt.states) if prompt is not None else [],
             )
-        if stored is None:
+        if stored.awaiting_input is not None:
+            return AwaitingInput(stored.awaiting_input)
+        if stored.chat_id is None or stored.partner_id is None:
             return NotInChat()
-        if stored.message_id is None:
+        if stored.flooded or stored.message_id is None:
             return Flooded()
         if stored.relayed_message_id is not None:
             return AlreadyRelayed()
@@ -394,14 +416,47 @@ class SendMessage:
 
 
 class RecordRelayed:
-    """Remember the partner-side id of a relayed message, for replies and edits."""
+    """Remember the partner-side id of a relayed message, for replies and edits.
+
+    Relays that finish in the same turn of the event loop share one UPDATE: under load that is
+    one statement for many messages. Each caller still returns only once its id is stored.
+    """
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._pending: list[tuple[int, int]] = []
+        self._written: asyncio.Future[None] | None = None
 
     async def __call__(self, message_id: int, relayed_message_id: int) -> None:
+        self._pending.append((message_id, relayed_message_id))
+        if self._written is None:
+            loop = asyncio.get_running_loop()
+            self._written = loop.create_future()
+            loop.call_soon(self._start_write)
+        await asyncio.shield(self._written)
+
+    def _start_write(self) -> None:
+        copies, written = self._pending, self._written
+        self._pending, self._written = [], None
+        assert written is not None
+        task = asyncio.create_task(self._write(copies))
+        task.add_done_callback(lambda done: _settle(written, done))
+
+    async def _write(self, copies: list[tuple[int, int]]) -> None:
         async with self._db.statement() as statement:
-            await statement.messages.record_relayed(message_id, relayed_message_id)
+            await statement.messages.record_relayed(copies)
+
+
+def _settle(future: asyncio.Future[None], task: asyncio.Task[None]) -> None:
+    if future.done():
+        return
+    error = None if task.cancelled() else task.exception()
+    if task.cancelled():
+        future.cancel()
+    elif error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(None)
 
 
 class EditMessage:

@@ -1,16 +1,23 @@
--- The relay hot path in one round trip: find the sender's active chat and partner, apply the
+-- The relay hot path in one round trip: is the sender answering a question of the bot (an
+-- FSM state that expects typed input)? If not: find their active chat and partner, apply the
 -- flood guard, map a reply to the partner's copy, and store the message.
--- No row: the sender is not in a chat. flooded: over the limit, nothing stored.
+-- Always one row. awaiting_input: the state whose question this message answers (nothing
+-- stored). chat_id NULL: not in a chat. flooded: over the limit, nothing stored.
 -- A message stored before (the same update delivered again) comes back with its
 -- relayed_message_id: NULL means the copy may never have been sent, so it is relayed again.
 -- $1 sender, $2 source message id, $3 kind, $4 text, $5 caption, $6 file id,
 -- $7 media group id, $8 the message id in the sender's chat it replies to (or NULL),
--- $9 flood limit (messages), $10 flood window (seconds).
-WITH chat AS (
+-- $9 flood limit (messages), $10 flood window (seconds), $11 the bot's id (FSM key),
+-- $12 the FSM states that expect typed input.
+WITH awaiting AS (
+    SELECT state FROM fsm_state
+    WHERE bot_id = $11 AND chat_id = $1 AND user_id = $1 AND thread_id = 0
+      AND business_connection_id = '' AND destiny = 'default' AND state = ANY ($12::text[])
+), chat AS (
     SELECT mine.chat_id, other.user_id AS partner_id
     FROM chat_participants mine
     JOIN chat_participants other ON other.chat_id = mine.chat_id AND other.user_id <> mine.user_id
-    WHERE mine.user_id = $1 AND mine.active
+    WHERE mine.user_id = $1 AND mine.active AND NOT EXISTS (SELECT 1 FROM awaiting)
 ), recent AS (
     SELECT count(*) AS sent FROM messages
     WHERE sender_id = $1 AND created_at > now() - make_interval(secs => $10::float8)
@@ -21,12 +28,13 @@ WITH chat AS (
     ON CONFLICT (chat_id, sender_id, source_message_id) DO UPDATE SET kind = messages.kind
     RETURNING id, relayed_message_id
 )
-SELECT chat.chat_id,
+SELECT (SELECT state FROM awaiting) AS awaiting_input,
+       chat.chat_id,
        chat.partner_id,
        stored.id AS message_id,
        stored.relayed_message_id,
-       stored.id IS NULL AS flooded,
-       CASE WHEN $8::bigint IS NULL THEN NULL ELSE COALESCE(
+       chat.chat_id IS NOT NULL AND stored.id IS NULL AS flooded,
+       CASE WHEN $8::bigint IS NULL OR chat.chat_id IS NULL THEN NULL ELSE COALESCE(
            -- a reply to one's own message: the partner has its copy
            (SELECT m.relayed_message_id FROM messages m
             WHERE m.chat_id = chat.chat_id AND m.sender_id = $1 AND m.source_message_id = $8),
@@ -34,4 +42,6 @@ SELECT chat.chat_id,
            (SELECT m.source_message_id FROM messages m
             WHERE m.chat_id = chat.chat_id AND m.sender_id = chat.partner_id AND m.relayed_message_id = $8)
        ) END AS reply_to_message_id
-FROM chat LEFT JOIN stored ON TRUE
+FROM (SELECT 1) AS one
+LEFT JOIN chat ON TRUE
+LEFT JOIN stored ON TRUE

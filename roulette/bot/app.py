@@ -24,7 +24,7 @@ from aiohttp import web
 from roulette.bot.delivery import Courier
 from roulette.bot.errors import on_error
 from roulette.bot.languages import Languages
-from roulette.bot.middlewares import ExactlyOnce, PerUserOrder, UserLanguage
+from roulette.bot.middlewares import ExactlyOnce, PerUserOrder, UserLanguage, use_state_on_demand
 from roulette.bot.polling import Poller
 from roulette.bot.routers import all_routers
 from roulette.bot.routers.relay import Albums, FloodNotices
@@ -112,6 +112,7 @@ def build_app(settings: Settings, pool: asyncpg.Pool[Any], bot: Bot, i18n: I18n 
         languages=languages,
         settings=settings,
     )
+    use_state_on_demand(dispatcher)
     dispatcher.update.outer_middleware(exactly_once)
     UserLanguage(i18n, languages).setup(dispatcher)
     dispatcher.errors.register(on_error)

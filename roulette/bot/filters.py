@@ -22,9 +22,3 @@ class IsPrivate(BaseFilter):
             return event.message is None or event.message.chat.type == "private"
         return event.chat.type == "private"
 
-
-class IsCommand(BaseFilter):
-    """A message that starts with a bot command: never the answer to a question the bot asked."""
-
-    async def __call__(self, message: Message) -> bool:
-        return any(entity.type == "bot_command" and entity.offset == 0 for entity in message.entities or ())

@@ -9,8 +9,9 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
-from aiogram import BaseMiddleware
+from aiogram import BaseMiddleware, Dispatcher
 from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.fsm.storage.base import BaseEventIsolation, StorageKey
 from aiogram.types import TelegramObject, Update, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
@@ -117,3 +118,40 @@ class ExactlyOnce(BaseMiddleware):
             return UNHANDLED
         finally:
             current_update.reset(token)
+
+
+class StateOnDemand(FSMContextMiddleware):
+    """aiogram's FSM middleware, minus the state read before every chat message.
+
+    aiogram loads the FSM state for every update, which on the relay path would be a database
+    round trip per message for a state that is nearly always empty. For messages the relay's
+    own query reads it instead (sql/store_message.sql), and the few states that expect typed
+    input are answered from there (relay.ANSWER_HANDLERS). So: message handlers must not use
+    StateFilter; callback handlers may, their state is still loaded. Everything else is as in
+    aiogram: the per-user lock is taken first, and `state` (the FSMContext) is always there.
+    """
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        context = self.resolve_event_context(data["bot"], data)
+        data["fsm_storage"] = self.storage
+        if context is None:
+            return await handler(event, data)
+        async with self.events_isolation.lock(key=context.key):
+            data["state"] = context
+            if not (isinstance(event, Update) and (event.message is not None or event.edited_message is not None)):
+                data["raw_state"] = await context.get_state()
+            return await handler(event, data)
+
+
+def use_state_on_demand(dispatcher: Dispatcher) -> None:
+    """Put StateOnDemand where aiogram's Dispatcher registered its FSM middleware."""
+    original = dispatcher.fsm
+    replacement = StateOnDemand(original.storage, original.events_isolation, original.strategy)
+    dispatcher.update.outer_middleware.unregister(original)
+    dispatcher.update.outer_middleware.register(replacement)
+    dispatcher.fsm = replacement

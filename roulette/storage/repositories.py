@@ -48,7 +48,7 @@ _GET_ACTIVE_CHAT = sql("get_active_chat")
 _END_ACTIVE_CHAT = sql("end_active_chat")
 _GET_CHAT = sql("get_chat")
 _STORE_MESSAGE = sql("store_message")
-_RECORD_RELAYED = sql("record_relayed")
+_RECORD_RELAYED_MANY = sql("record_relayed_many")
 _FIND_RELAYED_COPY = sql("find_relayed_copy")
 _CHAT_HISTORY = sql("chat_history")
 _RATE_PARTNER = sql("rate_partner")
@@ -232,9 +232,11 @@ class ChatRepository:
 
 @dataclass(frozen=True, slots=True)
 class StoredMessage:
-    chat_id: int
-    partner_id: int
-    message_id: int | None  # None: held back by the flood guard
+    awaiting_input: str | None  # set: the message answers a question of the bot; nothing stored
+    chat_id: int | None  # None: the sender is not in a chat
+    partner_id: int | None
+    message_id: int | None  # None: nothing stored (not in a chat, awaiting input, or flood guard)
+    flooded: bool
     relayed_message_id: int | None  # set: this message was stored and relayed before
     reply_to_message_id: int | None  # in the partner's chat
 
@@ -275,8 +277,10 @@ class MessageRepository:
         reply_to_source_id: int | None,
         flood_limit: int,
         flood_window_seconds: float,
-    ) -> StoredMessage | None:
-        """Store a message in the sender's active chat; None when there is no active chat."""
+        fsm_bot_id: int,
+        input_states: list[str],
+    ) -> StoredMessage:
+        """Store a message in the sender's active chat, unless it answers a question of the bot."""
         record = await self._connection.fetchrow(
             _STORE_MESSAGE,
             sender_id,
@@ -289,20 +293,25 @@ class MessageRepository:
             reply_to_source_id,
             flood_limit,
             flood_window_seconds,
+            fsm_bot_id,
+            input_states,
         )
-        if record is None:
-            return None
+        assert record is not None
         return StoredMessage(
-            record["chat_id"],
-            record["partner_id"],
-            record["message_id"],
-            record["relayed_message_id"],
-            record["reply_to_message_id"],
+            awaiting_input=record["awaiting_input"],
+            chat_id=record["chat_id"],
+            partner_id=record["partner_id"],
+            message_id=record["message_id"],
+            flooded=record["flooded"],
+            relayed_message_id=record["relayed_message_id"],
+            reply_to_message_id=record["reply_to_message_id"],
         )
 
-    async def record_relayed(self, message_id: int, relayed_message_id: int) -> None:
-        """Remember the partner-side id of a relayed message."""
-        await self._connection.execute(_RECORD_RELAYED, message_id, relayed_message_id)
+    async def record_relayed(self, copies: list[tuple[int, int]]) -> None:
+        """Remember the partner-side ids of relayed messages: (message id, copy's id) pairs."""
+        await self._connection.execute(
+            _RECORD_RELAYED_MANY, [message_id for message_id, _ in copies], [copy_id for _, copy_id in copies]
+        )
 
     async def record_edit(
         self, sender_id: int, source_message_id: int, text: str | None, caption: str | None

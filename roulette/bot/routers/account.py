@@ -86,8 +86,8 @@ async def on_delete(
         if isinstance(query.message, Message):
             await query.message.edit_text(_("Nothing was deleted."))
         return
+    await state.clear()  # first: clearing writes a row, which the deletion then erases with the rest
     result = await usecases.delete_user(query.from_user.id)
-    await state.clear()
     languages.forget(query.from_user.id)
     await query.answer()
     if isinstance(query.message, Message):

@@ -11,7 +11,6 @@ from aiogram.utils.i18n import gettext as _
 
 from roulette.bot import keyboards
 from roulette.bot.callbacks import GenderChoice, InterestToggle
-from roulette.bot.filters import IsCommand
 from roulette.bot.languages import Languages
 from roulette.domain import Gender, Interests, InvalidAge, InvalidInterest, Language, Profile, parse_age
 from roulette.settings import Settings
@@ -67,8 +66,8 @@ async def on_gender(query: CallbackQuery, callback_data: GenderChoice, state: FS
         await query.message.answer(age_question())
 
 
-@router.message(StateFilter(Onboarding.age), ~IsCommand())
 async def on_age(message: Message, state: FSMContext) -> None:
+    """The answer to "How old are you?" during onboarding (routed here by the relay handler)."""
     try:
         age = parse_age(message.text or "")
     except InvalidAge:

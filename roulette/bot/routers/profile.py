@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Command, StateFilter
+from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -11,7 +11,6 @@ from aiogram.utils.i18n import gettext as _
 
 from roulette.bot import keyboards
 from roulette.bot.callbacks import GenderChoice, InterestToggle, MenuAction, ProfileEdit
-from roulette.bot.filters import IsCommand
 from roulette.bot.texts import profile_card
 from roulette.domain import Gender, InvalidAge, InvalidInterest, Profile, User, parse_age
 from roulette.usecases import UseCases
@@ -88,8 +87,8 @@ async def on_gender_edit(query: CallbackQuery, callback_data: GenderChoice, usec
         await query.message.answer(profile_card(updated), reply_markup=keyboards.profile_edit())
 
 
-@router.message(StateFilter(EditProfile.age), ~IsCommand())
 async def on_age_edit(message: Message, state: FSMContext, usecases: UseCases) -> None:
+    """The answer to "How old are you?" from Edit age (routed here by the relay handler)."""
     assert message.from_user is not None
     try:
         age = parse_age(message.text or "")

@@ -11,21 +11,46 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
+from aiogram.fsm.context import FSMContext
 from aiogram.methods import CopyMessage, CopyMessages, EditMessageCaption, EditMessageText, SendMessage
 from aiogram.types import Message, MessageEntity, ReplyParameters
 from aiogram.utils.i18n import gettext as _
 
 from roulette.bot.delivery import Courier, is_message_gone
+from roulette.bot.routers.onboarding import Onboarding, on_age
+from roulette.bot.routers.profile import EditProfile, on_age_edit
 from roulette.domain import InvalidMessage, MessageContent, MessageKind
 from roulette.settings import Settings
-from roulette.usecases import AlreadyRelayed, EditRelay, Flooded, NotInChat, Relay, UseCases
+from roulette.usecases import (
+    AlreadyRelayed,
+    AwaitingInput,
+    EditRelay,
+    Flooded,
+    InputPrompt,
+    NotInChat,
+    Relay,
+    UseCases,
+)
 
 log = logging.getLogger(__name__)
 router = Router(name="relay")
+
+
+async def _answer_age(message: Message, state: FSMContext, _usecases: UseCases) -> None:
+    await on_age(message, state)
+
+
+# FSM states in which the bot waits for typed input, and who takes the answer. Commands never
+# get here (their routers come first), so /stop or /help still work mid-question.
+ANSWER_HANDLERS: dict[str, Callable[[Message, FSMContext, UseCases], Awaitable[None]]] = {
+    str(Onboarding.age.state): _answer_age,
+    str(EditProfile.age.state): on_age_edit,
+}
 
 # Telegram delivers an album as separate messages in quick succession.
 ALBUM_SETTLE_SECONDS = 0.4
@@ -122,6 +147,8 @@ class Albums:
         if album is None:
             album = _Album(sender_id, relay.partner_id, media_group_id)
             self._pending[sender_id] = album
+        if (relay.message_id, source_message_id) in album.items:
+            return  # the same update delivered again before the album went out
         album.items.append((relay.message_id, source_message_id))
         if album.timer is not None:
             album.timer.cancel()
@@ -170,8 +197,12 @@ class Albums:
             return
         if copies is None:
             return
-        for (stored_id, _source), copy in zip(items, copies, strict=False):
-            await usecases.record_relayed(stored_id, copy.message_id)
+        await asyncio.gather(
+            *(
+                usecases.record_relayed(stored_id, copy.message_id)
+                for (stored_id, _source), copy in zip(items, copies, strict=False)
+            )
+        )
 
 
 class FloodNotices:
@@ -206,12 +237,18 @@ async def relay_message(
     albums: Albums,
     flood_notices: FloodNotices,
     settings: Settings,
+    state: FSMContext,
 ) -> None:
     sender = message.from_user
     if sender is None or message.chat.type != "private":
         return
     content = content_of(message)
     if isinstance(content, Refused):
+        # Rare, so here the FSM state is read on its own: an empty text may still be an answer.
+        answer = ANSWER_HANDLERS.get(await state.get_state() or "")
+        if answer is not None:
+            await answer(message, state, usecases)
+            return
         if content.reason == "personal" and settings.relay_contacts_and_locations:
             await _copy_unstored(message, usecases, courier, settings)
             return
@@ -224,7 +261,14 @@ async def relay_message(
         content,
         media_group_id=message.media_group_id,
         reply_to_message_id=reply.message_id if reply is not None else None,
+        prompt=InputPrompt(state.key.bot_id, tuple(ANSWER_HANDLERS)),
     )
+    if isinstance(result, AwaitingInput):
+        # The FSM state is read by this same query, not before every message (see
+        # roulette/bot/middlewares.py StateOnDemand): the relay path stays one round trip.
+        answer = ANSWER_HANDLERS[result.state]
+        await answer(message, state, usecases)
+        return
     if isinstance(result, NotInChat):
         await albums.settle(sender.id, courier, usecases, settings)
         await message.answer(hint_not_in_chat())
