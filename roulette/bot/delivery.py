@@ -21,14 +21,18 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import (
     AnswerCallbackQuery,
+    CopyMessage,
+    CopyMessages,
     DeleteMessage,
     EditMessageCaption,
     EditMessageReplyMarkup,
     EditMessageText,
+    GetUpdates,
     SendMessage,
     SetMyCommands,
     TelegramMethod,
 )
+from aiogram.methods.base import Response
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -40,6 +44,25 @@ from roulette.usecases import ChatClosed, Paired, UseCases
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+# aiogram validates each answer with Response[method.__returning__]; pydantic keeps such
+# parametrised classes only weakly, so after a garbage collection the next call builds the class
+# again (~0.4 ms). Holding the ones the bot uses keeps them built (docs/performance.md).
+RESPONSE_TYPES = tuple(
+    Response[method.__returning__]  # type: ignore[name-defined]
+    for method in (
+        AnswerCallbackQuery,
+        CopyMessage,
+        CopyMessages,
+        DeleteMessage,
+        EditMessageCaption,
+        EditMessageReplyMarkup,
+        EditMessageText,
+        GetUpdates,
+        SendMessage,
+        SetMyCommands,
+    )
+)
 
 MAX_RETRY_AFTER_ATTEMPTS = 5
 MAX_TRANSIENT_ATTEMPTS = 3

@@ -22,3 +22,13 @@ class IsPrivate(BaseFilter):
             return event.message is None or event.message.chat.type == "private"
         return event.chat.type == "private"
 
+
+class NotCommand(BaseFilter):
+    """Text and caption don't start with "/": the message can skip every command handler.
+
+    aiogram's Command filter looks at the caption too, so a captioned photo counts the same way.
+    """
+
+    async def __call__(self, message: Message) -> bool:
+        text = message.text or message.caption
+        return not (text and text.startswith("/"))
