@@ -7,6 +7,7 @@ Bot API call never holds a database lock.
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -19,10 +20,12 @@ from roulette.domain import (
     Profile,
     SearchPreferences,
     User,
-    ensure_can_pair,
+    pairing_obstacle,
 )
-from roulette.storage.repositories import ActiveChat, Stats
-from roulette.storage.uow import Database
+from roulette.storage.repositories import ActiveChat, DuplicateSearch, Stats
+from roulette.storage.uow import Database, DuplicateUpdate, current_update
+
+log = logging.getLogger(__name__)
 
 
 def _now() -> datetime:
@@ -306,31 +309,37 @@ class StartSearch:
         self._db = db
 
     async def __call__(self, user_id: int) -> SearchResult:
-        async with self._db.uow() as uow:
-            # The statement after the lock sees every search committed before it, so two
-            # compatible users can never both end up waiting.
-            await uow.queue.lock_matchmaking()
-            outcome = await uow.queue.start_search(user_id)
-            if outcome is None:
-                return UserNotFound(user_id)
-            me = outcome.me
-            if not outcome.complete:
-                return ProfileIncomplete()
-            if outcome.banned:
-                assert me.banned_until is not None
-                return Banned(me.banned_until)
-            if outcome.active_chat is not None:
-                return AlreadyInChat(outcome.active_chat.chat_id, outcome.active_chat.partner_id)
-            if outcome.searching:
-                return AlreadySearching()
-            if outcome.partner is not None:
-                assert outcome.chat_id is not None
-                # The SQL applies every pairing rule; the domain has the last word.
-                ensure_can_pair(me, outcome.partner)
-                await uow.commit()
-                return Paired(outcome.chat_id, partner=outcome.partner, me=me)
-            assert outcome.queued
-            await uow.commit()
+        # One statement, outside a transaction: it takes the pairing lock, and everything it
+        # reads afterwards includes every search committed before, so two compatible users can
+        # never both end up waiting; the lock is released as soon as it returns.
+        mark = current_update.get()
+        update_id = mark.update_id if mark is not None and not mark.recorded else None
+        async with self._db.statement() as statement:
+            outcome = await statement.queue.start_search(user_id, update_id)
+        if isinstance(outcome, DuplicateSearch):
+            assert update_id is not None
+            raise DuplicateUpdate(update_id)
+        if mark is not None and update_id is not None:
+            mark.recorded = True
+        if outcome is None:
+            return UserNotFound(user_id)
+        me = outcome.me
+        if not outcome.complete:
+            return ProfileIncomplete()
+        if outcome.banned:
+            assert me.banned_until is not None
+            return Banned(me.banned_until)
+        if outcome.active_chat is not None:
+            return AlreadyInChat(outcome.active_chat.chat_id, outcome.active_chat.partner_id)
+        if outcome.searching:
+            return AlreadySearching()
+        if outcome.partner is not None:
+            assert outcome.chat_id is not None
+            reason = pairing_obstacle(me, outcome.partner)
+            if reason is not None:  # the SQL and the domain disagree: a bug, never a user's fault
+                log.error("chat %s paired against the rules: %s", outcome.chat_id, reason)
+            return Paired(outcome.chat_id, partner=outcome.partner, me=me)
+        assert outcome.queued
         return Waiting()
 
 

@@ -37,7 +37,6 @@ _SET_LANGUAGE = sql("set_language")
 _DELETE_USER = sql("delete_user")
 _SET_BOT_BLOCKED = sql("set_bot_blocked")
 _SET_BANNED_UNTIL = sql("set_banned_until")
-_LOCK_MATCHMAKING = sql("lock_matchmaking")
 _LOCK_QUEUE_CHANGES = sql("lock_queue_changes")
 _START_SEARCH = sql("start_search")
 _ENQUEUE_SEARCH = sql("enqueue_search")
@@ -141,6 +140,11 @@ class UserRepository:
 
 
 @dataclass(frozen=True, slots=True)
+class DuplicateSearch:
+    """The Telegram update that asked for this search was handled before."""
+
+
+@dataclass(frozen=True, slots=True)
 class SearchOutcome:
     me: User
     complete: bool
@@ -156,17 +160,18 @@ class QueueRepository:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
 
-    async def lock_matchmaking(self) -> None:
-        """Hold the pairing lock until the transaction ends."""
-        await self._connection.execute(_LOCK_MATCHMAKING)
-
     async def lock_queue_changes(self) -> None:
         """The pairing lock, for a change that takes a user out of the queue for good."""
         await self._connection.execute(_LOCK_QUEUE_CHANGES)
 
-    async def start_search(self, user_id: int) -> SearchOutcome | None:
-        """The whole pairing step (see sql/start_search.sql); None for an unknown user."""
-        records = await self._connection.fetch(_START_SEARCH, user_id)
+    async def start_search(self, user_id: int, update_id: int | None) -> SearchOutcome | DuplicateSearch | None:
+        """The whole pairing step, lock included (see sql/start_search.sql); None for an unknown user.
+
+        Run it outside a transaction: the pairing lock is then held only while it runs.
+        """
+        records = await self._connection.fetch(_START_SEARCH, user_id, update_id)
+        if any(record["role"] == "duplicate" for record in records):
+            return DuplicateSearch()
         me = next((record for record in records if record["role"] == "me"), None)
         if me is None:
             return None

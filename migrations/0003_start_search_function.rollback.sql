@@ -1,0 +1,1 @@
+DROP FUNCTION start_search(BIGINT, BIGINT);
