@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from yoyo import get_backend, read_migrations
@@ -23,46 +26,42 @@ def yoyo_url(database_url: str) -> str:
     return f"postgresql+psycopg://{rest}"
 
 
-def apply_migrations(database_url: str) -> int:
-    """Apply every pending migration; return how many were applied.
+@contextmanager
+def _locked_backend(database_url: str) -> Iterator[Any]:
+    """yoyo's backend, inside yoyo's lock and a session advisory lock.
 
-    yoyo's own lock table guards the migration itself; the session advisory lock around it
-    makes two processes that start at the same instant wait for each other instead of
-    racing to create yoyo's bookkeeping tables, and it is released if a process dies.
+    yoyo's own lock table guards a migration; the advisory lock around it makes two processes
+    that start at the same instant wait for each other instead of racing to create yoyo's
+    bookkeeping tables, and it is released if a process dies.
     """
     with psycopg.connect(database_url, autocommit=True) as guard:
         guard.execute("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK_KEY,))
         try:
             backend = get_backend(yoyo_url(database_url))
             try:
-                migrations = read_migrations(str(MIGRATIONS_DIR))
                 with backend.lock():
-                    pending = backend.to_apply(migrations)
-                    backend.apply_migrations(pending)
-                if pending:
-                    log.info("applied %d migration(s)", len(pending))
-                return len(pending)
+                    yield backend
             finally:
                 backend.connection.close()
         finally:
             guard.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK_KEY,))
+
+
+def apply_migrations(database_url: str) -> int:
+    """Apply every pending migration; return how many were applied."""
+    with _locked_backend(database_url) as backend:
+        pending = backend.to_apply(read_migrations(str(MIGRATIONS_DIR)))
+        backend.apply_migrations(pending)
+    if pending:
+        log.info("applied %d migration(s)", len(pending))
+    return len(pending)
 
 
 def rollback_migrations(database_url: str, count: int | None = None) -> int:
     """Roll back the newest `count` applied migrations (all when None)."""
-    with psycopg.connect(database_url, autocommit=True) as guard:
-        guard.execute("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK_KEY,))
-        try:
-            backend = get_backend(yoyo_url(database_url))
-            try:
-                migrations = read_migrations(str(MIGRATIONS_DIR))
-                with backend.lock():
-                    applied = backend.to_rollback(migrations)
-                    if count is not None:
-                        applied = applied[:count]
-                    backend.rollback_migrations(applied)
-                return len(applied)
-            finally:
-                backend.connection.close()
-        finally:
-            guard.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK_KEY,))
+    with _locked_backend(database_url) as backend:
+        applied = backend.to_rollback(read_migrations(str(MIGRATIONS_DIR)))
+        if count is not None:
+            applied = applied[:count]
+        backend.rollback_migrations(applied)
+    return len(applied)
