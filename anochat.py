@@ -13,6 +13,9 @@ import argparse
 import asyncio
 import sys
 
+import asyncpg
+import psycopg
+
 from roulette.logs import configure_logging
 from roulette.settings import Settings, SettingsError, load_settings
 
@@ -51,6 +54,11 @@ def cmd_check(settings: Settings) -> int:
     return asyncio.run(run_check(url))
 
 
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 COMMANDS = {"run": cmd_run, "migrate": cmd_migrate, "sandbox": cmd_sandbox, "check": cmd_check}
 
 
@@ -68,6 +76,12 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](settings)
     except KeyboardInterrupt:
         return 0
+    except (asyncpg.PostgresError, psycopg.OperationalError) as error:
+        print(f"Database error (check DATABASE_URL): {_first_line(error)}", file=sys.stderr)
+        return 3
+    except OSError as error:  # a database socket that is not there, a port already taken, ...
+        print(f"Cannot start: {_first_line(error)}", file=sys.stderr)
+        return 3
 
 
 if __name__ == "__main__":
