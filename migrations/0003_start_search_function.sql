@@ -67,7 +67,10 @@ BEGIN
                    q.enqueued_at
             FROM eligible e
             JOIN search_queue q ON q.user_id <> e.id
-            JOIN users u ON u.id = q.user_id
+            -- Walk the (short) queue and look each waiting user up by key, whatever the planner
+            -- thinks of the tables' sizes: OFFSET 0 keeps it from turning this into a scan of
+            -- every user, which would make each search cost more as the user base grows.
+            CROSS JOIN LATERAL (SELECT * FROM users WHERE users.id = q.user_id OFFSET 0) AS u
             WHERE NOT u.bot_blocked
               AND (u.banned_until IS NULL OR u.banned_until <= now())
               AND u.gender IS NOT NULL AND u.age IS NOT NULL
