@@ -19,8 +19,12 @@ WITH awaiting AS (
     JOIN chat_participants other ON other.chat_id = mine.chat_id AND other.user_id <> mine.user_id
     WHERE mine.user_id = $1 AND mine.active AND NOT EXISTS (SELECT 1 FROM awaiting)
 ), recent AS (
-    SELECT count(*) AS sent FROM messages
-    WHERE sender_id = $1 AND created_at > now() - make_interval(secs => $10::float8)
+    -- counting stops at the limit: a flooding sender costs no more than anyone else
+    SELECT count(*) AS sent FROM (
+        SELECT 1 FROM messages
+        WHERE sender_id = $1 AND created_at > now() - make_interval(secs => $10::float8)
+        LIMIT $9
+    ) AS in_window
 ), stored AS (
     INSERT INTO messages (chat_id, sender_id, source_message_id, kind, text, caption, file_id, media_group_id)
     SELECT chat_id, $1, $2, $3, $4, $5, $6, $7 FROM chat, recent WHERE recent.sent < $9

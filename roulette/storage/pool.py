@@ -30,6 +30,11 @@ async def create_pool(database_url: str, *, min_size: int = 2, max_size: int = 1
         reset=_keep_session,
         # Idle connections are closed after a while so a restarted server is reconnected cleanly.
         max_inactive_connection_lifetime=60.0,
+        # Every statement is a keyed lookup whose best plan does not depend on the values, so
+        # plan once per connection instead of re-planning each execution (asyncpg prepares
+        # every statement; PostgreSQL would otherwise keep re-planning some of them, which
+        # measured 30-40 % of the relay statement's cost).
+        server_settings={"plan_cache_mode": "force_generic_plan"},
         command_timeout=30.0,
     )
     assert pool is not None
