@@ -1,4 +1,4 @@
--- The pairing lock (see lock_matchmaking.sql), for changes that take someone out of the
+-- The pairing lock (taken by the start_search function, migrations/0003), for changes that take someone out of the
 -- queue for good (ban, blocking the bot, deleting the account): taken first, a search running
 -- at the same moment either commits before them, so they remove its queue entry, or starts
 -- after them and sees the change. These commits stay durable.
