@@ -29,7 +29,7 @@ import statistics
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from itertools import combinations
@@ -61,6 +61,7 @@ from roulette.storage.pool import create_pool  # noqa: E402
 from roulette.storage.repositories import user_from_record  # noqa: E402
 from roulette.storage.uow import Database  # noqa: E402
 from roulette.usecases import Paired, SearchResult, StartSearch  # noqa: E402
+from tests.seeding import add_users  # noqa: E402
 
 CONCURRENCY_LEVELS = (1, 8)
 DEFAULT_JSON = ROOT / "bench" / "results" / "matchmaking.json"
@@ -83,26 +84,6 @@ def random_user(rng: random.Random, user_id: int) -> User:
         user_id,
         profile=Profile(rng.choice(list(Gender)), age, Interests.of(rng.sample(INTEREST_CATALOG, rng.randint(0, 4)))),
         preferences=SearchPreferences(wants, age_min, age_max, mode),
-    )
-
-
-async def add_users(pool: asyncpg.Pool[Any], users: Iterable[User]) -> None:
-    await pool.executemany(
-        "INSERT INTO users (id, gender, age, interests, partner_gender, partner_age_min, partner_age_max,"
-        " interests_mode) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        [
-            (
-                user.id,
-                user.profile.gender.value if user.profile.gender else None,
-                user.profile.age,
-                user.profile.interests.ordered(),
-                user.preferences.partner_gender.value,
-                user.preferences.age_min,
-                user.preferences.age_max,
-                user.preferences.interests_mode.value,
-            )
-            for user in users
-        ],
     )
 
 

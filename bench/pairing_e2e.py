@@ -17,11 +17,12 @@ from typing import Any
 
 import asyncpg
 
-from bench.bench_matchmaking import Check, add_users, check_guarantees, random_user
+from bench.bench_matchmaking import Check, check_guarantees, random_user
 from bench.relay_load import percentile
 from roulette.domain import Gender, Profile, SearchPreferences, User
 from roulette.invariants import find_violations
 from roulette.sandbox.emulator import BotAPIEmulator, EmuMessage, SimUser
+from tests.seeding import add_users
 
 PAIRED_TEXT = "Partner found"
 WAITING_TEXT = "Looking for a partner"

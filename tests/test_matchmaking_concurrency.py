@@ -56,6 +56,7 @@ from roulette.usecases import (
     UseCases,
     Waiting,
 )
+from tests.seeding import add_users
 
 ROOT = Path(__file__).resolve().parents[1]
 POOL_SIZE = 8
@@ -109,26 +110,6 @@ def odd_one_out(user_id: int) -> User:
         user_id,
         profile=Profile(Gender.FEMALE, 17),
         preferences=SearchPreferences(PartnerGender.FEMALE, 13, 17, InterestsMode.REQUIRE),
-    )
-
-
-async def add_users(pool: asyncpg.Pool[Any], users: Iterable[User]) -> None:
-    await pool.executemany(
-        "INSERT INTO users (id, gender, age, interests, partner_gender, partner_age_min, partner_age_max,"
-        " interests_mode) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        [
-            (
-                user.id,
-                user.profile.gender.value if user.profile.gender else None,
-                user.profile.age,
-                user.profile.interests.ordered(),
-                user.preferences.partner_gender.value,
-                user.preferences.age_min,
-                user.preferences.age_max,
-                user.preferences.interests_mode.value,
-            )
-            for user in users
-        ],
     )
 
 
