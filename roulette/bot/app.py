@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 from collections.abc import AsyncIterator
@@ -137,6 +138,18 @@ async def _shutdown(app: App) -> None:
     await app.albums.settle_all(app.courier, app.usecases, app.settings)
 
 
+def freeze_startup_heap() -> None:
+    """Move everything built at start (aiogram's ~600 models, pydantic's validators: ~200k
+    objects) out of the garbage collector's sight.
+
+    They live as long as the process, yet every full collection walked them all: ~130 ms of
+    stalled updates each time, and a share of every message's CPU. Call it once the app is
+    built, before the first update.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def stop_on_signals() -> asyncio.Event:
     """An event set by SIGINT or SIGTERM (what a platform sends before SIGKILL)."""
     stop = asyncio.Event()
@@ -170,6 +183,7 @@ async def run_polling(settings: Settings, stop: asyncio.Event | None = None) -> 
             await bot.delete_webhook(drop_pending_updates=False)
             await set_commands(bot, i18n)
             await app.dispatcher.emit_startup(bot=bot)
+            freeze_startup_heap()
             log.info("polling as @%s", me.username)
             poller = Poller(
                 bot,
@@ -216,6 +230,7 @@ def build_webhook_application(app: App, i18n: I18n) -> web.Application:
         )
         await set_commands(app.bot, i18n)
         await app.dispatcher.emit_startup(bot=app.bot)
+        freeze_startup_heap()
 
     async def on_shutdown(_web_app: web.Application) -> None:
         await _shutdown(app)
