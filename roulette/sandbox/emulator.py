@@ -1664,8 +1664,8 @@ class BotAPIEmulator:
         return self._files.adopt(kind, value)
 
     # ------------------------------------------------------------- sending
-    async def _send_message(self, p: _Params) -> JSONDict:
-        chat = self._reachable_chat(p)
+    def _text_content(self, p: _Params) -> JSONDict:
+        """Text, entities and explicit link preview options of sendMessage / editMessageText."""
         text = p.get_str("text")
         if not text:
             raise bad_request("message text is empty")
@@ -1678,7 +1678,12 @@ class BotAPIEmulator:
         preview = p.get_json("link_preview_options")
         if isinstance(preview, dict) and preview:
             content["link_preview_options"] = preview
-        elif p.get_bool("disable_web_page_preview"):
+        return content
+
+    async def _send_message(self, p: _Params) -> JSONDict:
+        chat = self._reachable_chat(p)
+        content = self._text_content(p)
+        if "link_preview_options" not in content and p.get_bool("disable_web_page_preview"):
             content["link_preview_options"] = {"is_disabled": True}
         return self._store_bot(chat, content, p, "sendMessage").to_api()
 
@@ -1918,19 +1923,8 @@ class BotAPIEmulator:
         chat, message = self._editable(p)
         if "text" not in message.content:
             raise bad_request("there is no text in the message to edit")
-        text = p.get_str("text")
-        if not text:
-            raise bad_request("message text is empty")
-        plain, found = self._format(text, p.get_str("parse_mode"), p.get_json("entities"), caption=False)
-        if not plain:
-            raise bad_request("message text is empty")
-        content: JSONDict = {"text": plain}
-        if found:
-            content["entities"] = found
-        preview = p.get_json("link_preview_options")
-        if isinstance(preview, dict) and preview:
-            content["link_preview_options"] = preview
-        elif "link_preview_options" in message.content:
+        content = self._text_content(p)
+        if "link_preview_options" not in content and "link_preview_options" in message.content:
             content["link_preview_options"] = message.content["link_preview_options"]
         markup = self._edited_markup(message, self._markup(p, inline_only=True))
         if content == message.content and markup == message.reply_markup:
