@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import socket
 import sys
 import time
@@ -16,6 +15,7 @@ import aiohttp
 import psutil
 
 from roulette.sandbox.emulator import BotAPIEmulator
+from tests.bot_process import terminate
 
 ROOT = Path(__file__).resolve().parents[1]
 WEBHOOK_SECRET = "bench-webhook-secret"
@@ -134,15 +134,7 @@ class BotProcess:
         if self._sampler is not None:
             self._sampler.cancel()
         assert self.process is not None
-        if self.process.returncode is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(self.process.wait(), timeout)
-            except TimeoutError:
-                self.process.kill()
-                await self.process.wait()
-        assert self.process.returncode is not None
-        return self.process.returncode
+        return await terminate(self.process, timeout)
 
     def log_has_tracebacks(self) -> bool:
         return "Traceback" in self.log_path.read_text(errors="replace")

@@ -24,6 +24,19 @@ def free_port() -> int:
         return port
 
 
+async def terminate(process: asyncio.subprocess.Process, timeout: float) -> int:
+    """SIGTERM, as a platform does; SIGKILL if it has not exited after `timeout`. The exit status."""
+    if process.returncode is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(process.wait(), timeout)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+    assert process.returncode is not None
+    return process.returncode
+
+
 class BotProcess:
     """Starts, stops and kills `python anochat.py` with the given settings."""
 
@@ -71,15 +84,7 @@ class BotProcess:
     async def stop(self, timeout: float = 25.0) -> int:
         """SIGTERM, as a platform does; returns the exit status."""
         assert self.process is not None
-        if self.process.returncode is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(self.process.wait(), timeout)
-            except TimeoutError:
-                self.process.kill()
-                await self.process.wait()
-        assert self.process.returncode is not None
-        return self.process.returncode
+        return await terminate(self.process, timeout)
 
     async def kill(self) -> None:
         """SIGKILL: no chance to finish anything."""
