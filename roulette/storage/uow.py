@@ -40,14 +40,26 @@ class DuplicateUpdate(Exception):
     """This update's effects were committed before: it was delivered twice."""
 
 
-class UnitOfWork:
-    """`async with uow:` opens a transaction; leaving without `await uow.commit()` rolls it back."""
+class _Repositories:
+    """The repositories of a unit of work or a single statement, over one pooled connection."""
 
     users: UserRepository
     queue: QueueRepository
     chats: ChatRepository
     messages: MessageRepository
     safety: SafetyRepository
+
+    def _bind(self, connection: PoolConnectionProxy[Any]) -> None:
+        self.users = UserRepository(connection)
+        self.queue = QueueRepository(connection)
+        self.chats = ChatRepository(connection)
+        self.messages = MessageRepository(connection)
+        self.safety = SafetyRepository(connection)
+
+
+class UnitOfWork(_Repositories):
+    """`async with uow:` opens a transaction; leaving without `await uow.commit()` rolls it back."""
+
 
     def __init__(self, pool: asyncpg.Pool[Any]) -> None:
         self._pool = pool
@@ -66,7 +78,7 @@ class UnitOfWork:
             await self._pool.release(connection)
             raise
         self._connection, self._transaction, self._committed = connection, transaction, False
-        _bind_repositories(self, connection)
+        self._bind(connection)
         return self
 
     async def commit(self, *, record_update: bool = True) -> None:
@@ -113,7 +125,7 @@ class UnitOfWork:
             await self._pool.release(connection)
 
 
-class SingleStatement:
+class SingleStatement(_Repositories):
     """`async with statement:` — repositories on a pooled connection with no explicit transaction.
 
     For use cases that run exactly one statement, which is atomic by itself: skipping BEGIN and
@@ -121,11 +133,6 @@ class SingleStatement:
     has its own dedupe key, so it records no update id.
     """
 
-    users: UserRepository
-    queue: QueueRepository
-    chats: ChatRepository
-    messages: MessageRepository
-    safety: SafetyRepository
 
     def __init__(self, pool: asyncpg.Pool[Any]) -> None:
         self._pool = pool
@@ -135,21 +142,13 @@ class SingleStatement:
         if self._connection is not None:
             raise RuntimeError("a single statement is not re-entrant")
         self._connection = await self._pool.acquire()
-        _bind_repositories(self, self._connection)
+        self._bind(self._connection)
         return self
 
     async def __aexit__(self, *_exc: object) -> None:
         connection, self._connection = self._connection, None
         assert connection is not None
         await self._pool.release(connection)
-
-
-def _bind_repositories(unit: UnitOfWork | SingleStatement, connection: PoolConnectionProxy[Any]) -> None:
-    unit.users = UserRepository(connection)
-    unit.queue = QueueRepository(connection)
-    unit.chats = ChatRepository(connection)
-    unit.messages = MessageRepository(connection)
-    unit.safety = SafetyRepository(connection)
 
 
 class Database:
