@@ -1,10 +1,10 @@
 """Anochat: anonymous 1-on-1 chat roulette for Telegram.
 
-    python anochat.py            run the bot (the local sandbox when BOT_TOKEN is unset)
-    python anochat.py run        the same
-    python anochat.py migrate    apply database migrations and exit
-    python anochat.py sandbox    the local sandbox: a simulated Telegram in the browser
-    python anochat.py check      report any broken invariant in the database
+python anochat.py            run the bot (the local sandbox when BOT_TOKEN is unset)
+python anochat.py run        the same
+python anochat.py migrate    apply database migrations and exit
+python anochat.py sandbox    the local sandbox: a simulated Telegram in the browser
+python anochat.py check      report any broken invariant in the database
 """
 
 from __future__ import annotations

@@ -607,9 +607,7 @@ class BanUser:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def __call__(
-        self, user_id: int, duration: timedelta | None
-    ) -> tuple[User, ChatClosed | None] | UserNotFound:
+    async def __call__(self, user_id: int, duration: timedelta | None) -> tuple[User, ChatClosed | None] | UserNotFound:
         until = _now() + duration if duration is not None else None
         async with self._db.uow() as uow:
             if until is not None:
@@ -697,4 +695,3 @@ class UseCases:
         self.set_bot_blocked = SetBotBlocked(db)
         self.get_stats = GetStats(db)
         self.purge_expired = PurgeExpired(db, retention_days)
-

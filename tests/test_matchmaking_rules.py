@@ -33,9 +33,7 @@ def random_user(rng: random.Random, user_id: int) -> User:
     high = rng.choice([high for high in (17, 18, 25, 45, 99) if high >= low])
     return User(
         user_id,
-        profile=Profile(
-            rng.choice(list(Gender)), age, Interests.of(rng.sample(INTEREST_CATALOG, rng.randint(0, 3)))
-        ),
+        profile=Profile(rng.choice(list(Gender)), age, Interests.of(rng.sample(INTEREST_CATALOG, rng.randint(0, 3)))),
         preferences=SearchPreferences(rng.choice(list(PartnerGender)), low, high, rng.choice(list(InterestsMode))),
     )
 

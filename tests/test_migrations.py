@@ -8,9 +8,7 @@ from roulette.storage.migrations import MIGRATIONS_DIR, apply_migrations, rollba
 async def _tables(url: str) -> set[str]:
     connection = await asyncpg.connect(url)
     try:
-        rows = await connection.fetch(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
-        )
+        rows = await connection.fetch("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
     finally:
         await connection.close()
     return {row["table_name"] for row in rows} - {"_yoyo_log", "_yoyo_migration", "_yoyo_version", "yoyo_lock"}

@@ -67,8 +67,14 @@ RESPONSE_TYPES = tuple(
 MAX_RETRY_AFTER_ATTEMPTS = 5
 MAX_TRANSIENT_ATTEMPTS = 3
 # Repeating these cannot make a user see something twice.
-IDEMPOTENT_METHODS = (AnswerCallbackQuery, DeleteMessage, EditMessageCaption, EditMessageReplyMarkup,
-                      EditMessageText, SetMyCommands)
+IDEMPOTENT_METHODS = (
+    AnswerCallbackQuery,
+    DeleteMessage,
+    EditMessageCaption,
+    EditMessageReplyMarkup,
+    EditMessageText,
+    SetMyCommands,
+)
 
 
 class Courier:

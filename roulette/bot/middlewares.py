@@ -26,11 +26,7 @@ log = logging.getLogger(__name__)
 def update_user(update: Update) -> User | None:
     """The Telegram user an update comes from, if any."""
     event = (
-        update.message
-        or update.edited_message
-        or update.callback_query
-        or update.my_chat_member
-        or update.inline_query
+        update.message or update.edited_message or update.callback_query or update.my_chat_member or update.inline_query
     )
     return getattr(event, "from_user", None) if event is not None else None
 

@@ -73,11 +73,7 @@ def reputation_line(reputation: Reputation) -> str:
 
 def profile_card(user: User) -> str:
     return _(
-        "<b>Your profile</b>\n"
-        "Gender: {gender}\n"
-        "Age: {age}\n"
-        "Interests: {interests}\n"
-        "Reputation: {reputation}"
+        "<b>Your profile</b>\nGender: {gender}\nAge: {age}\nInterests: {interests}\nReputation: {reputation}"
     ).format(
         gender=gender_name(user.profile.gender),
         age=user.profile.age if user.profile.age is not None else _("not set"),

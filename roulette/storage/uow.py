@@ -60,7 +60,6 @@ class _Repositories:
 class UnitOfWork(_Repositories):
     """`async with uow:` opens a transaction; leaving without `await uow.commit()` rolls it back."""
 
-
     def __init__(self, pool: asyncpg.Pool[Any]) -> None:
         self._pool = pool
         self._connection: PoolConnectionProxy[Any] | None = None
@@ -132,7 +131,6 @@ class SingleStatement(_Repositories):
     COMMIT saves two of the three round trips, which matters on the relay path. Such a use case
     has its own dedupe key, so it records no update id.
     """
-
 
     def __init__(self, pool: asyncpg.Pool[Any]) -> None:
         self._pool = pool

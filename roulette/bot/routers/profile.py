@@ -124,6 +124,4 @@ async def on_interest_edit(query: CallbackQuery, callback_data: InterestToggle, 
     await usecases.update_profile(user.id, Profile(user.profile.gender, user.profile.age, interests))
     await query.answer()
     if isinstance(query.message, Message):  # not an inaccessible (too old) message
-        await query.message.edit_reply_markup(
-            reply_markup=keyboards.interests_choice(interests, editing=True)
-        )
+        await query.message.edit_reply_markup(reply_markup=keyboards.interests_choice(interests, editing=True))
