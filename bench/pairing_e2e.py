@@ -22,7 +22,7 @@ from bench.relay_load import percentile
 from roulette.domain import Gender, Profile, SearchPreferences, User
 from roulette.invariants import find_violations
 from roulette.sandbox.emulator import BotAPIEmulator, EmuMessage, SimUser
-from tests.seeding import add_users
+from tests.support.seeding import add_users
 
 PAIRED_TEXT = "Partner found"
 WAITING_TEXT = "Looking for a partner"

@@ -15,7 +15,7 @@ import aiohttp
 import psutil
 
 from roulette.sandbox.emulator import BotAPIEmulator
-from tests.bot_process import terminate
+from tests.support.bot_process import terminate
 
 ROOT = Path(__file__).resolve().parents[1]
 WEBHOOK_SECRET = "bench-webhook-secret"

@@ -27,7 +27,8 @@ from roulette.storage.migrations import apply_migrations
 from roulette.storage.pool import create_pool
 from roulette.storage.uow import Database
 from roulette.usecases import UseCases
-from tests.telegram_double import TOKEN, FakeTelegram
+from tests.support.flows import ADMIN_ID
+from tests.support.telegram_double import TOKEN, FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -96,8 +97,6 @@ def usecases(db: Database) -> UseCases:
 
 
 # --- the bot over a fake Telegram session ------------------------------------------------------
-
-ADMIN_ID = 900_000_001
 
 
 @pytest.fixture

@@ -14,10 +14,8 @@ from roulette.bot.texts import help_text, rules_text
 from roulette.domain import Language
 from roulette.i18n import build_i18n
 from roulette.usecases import Idle
-from tests.telegram_double import FakeTelegram, callback_update, message_update, tg_user
-from tests.test_bot_flows import button_data, onboard
-from tests.test_bot_onboarding import callback_answers
-from tests.test_bot_search import PARTNER_LEFT, after_chat_buttons, start_chat
+from tests.support.flows import PARTNER_LEFT, after_chat_buttons, button_data, callback_answers, onboard, start_chat
+from tests.support.telegram_double import FakeTelegram, callback_update, message_update, tg_user
 
 APOLOGY = "Sorry, something went wrong. Please try again."
 WELCOME = (

@@ -6,11 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from roulette.bot.app import App
 from roulette.usecases import Idle, Searching
-from tests.conftest import ADMIN_ID
-from tests.telegram_double import FakeTelegram, message_update, photo, tg_user
-from tests.test_bot_flows import onboard
-from tests.test_bot_relay import HINT
-from tests.test_bot_search import PARTNER_LEFT, start_chat
+from tests.support.flows import ADMIN_ID, HINT, PARTNER_LEFT, onboard, start_chat
+from tests.support.telegram_double import FakeTelegram, message_update, photo, tg_user
 
 ADMIN = tg_user(ADMIN_ID, first_name="Admin")
 

@@ -8,11 +8,8 @@ from aiogram.types import User
 from roulette.bot.app import App
 from roulette.domain import Reputation
 from roulette.usecases import InChat, Searching
-from tests.conftest import ADMIN_ID
-from tests.telegram_double import FakeTelegram, callback_update, message_update, tg_user
-from tests.test_bot_flows import onboard
-from tests.test_bot_onboarding import callback_answers
-from tests.test_bot_search import start_chat
+from tests.support.flows import ADMIN_ID, callback_answers, onboard, start_chat
+from tests.support.telegram_double import FakeTelegram, callback_update, message_update, tg_user
 
 NO_LONGER_ACTIVE = "This button is no longer active."
 

@@ -9,9 +9,8 @@ from aiogram.methods import CopyMessage
 
 from roulette.bot.app import App
 from roulette.usecases import Idle, InChat, Searching
-from tests.telegram_double import FakeTelegram, message_update, my_chat_member_update, tg_user
-from tests.test_bot_flows import button_data, onboard
-from tests.test_bot_search import PARTNER_LEFT, after_chat_buttons, start_chat
+from tests.support.flows import PARTNER_LEFT, after_chat_buttons, button_data, onboard, start_chat
+from tests.support.telegram_double import FakeTelegram, message_update, my_chat_member_update, tg_user
 
 
 async def test_a_partner_who_blocked_the_bot_ends_the_chat_at_the_next_message(

@@ -3,28 +3,10 @@
 from __future__ import annotations
 
 from aiogram.methods import AnswerCallbackQuery, CopyMessage
-from aiogram.types import User
 
 from roulette.bot.app import App
-from tests.telegram_double import FakeTelegram, callback_update, message_update, tg_user
-
-
-async def onboard(
-    app: App, user: User, *, gender: str = "male", age: str = "25", interests: tuple[str, ...] = ()
-) -> None:
-    feed = app.dispatcher.feed_update
-    await feed(app.bot, message_update(user, "/start"))
-    await feed(app.bot, callback_update(user, f"g:{gender}:0"))
-    await feed(app.bot, message_update(user, age))
-    for tag in interests:
-        await feed(app.bot, callback_update(user, f"i:{tag}:0"))
-    await feed(app.bot, callback_update(user, "i:done:0"))
-
-
-def button_data(telegram: FakeTelegram, chat_id: int) -> list[str]:
-    markup = telegram.last_markup_to(chat_id)
-    assert markup is not None
-    return [button.callback_data or "" for row in markup.inline_keyboard for button in row]
+from tests.support.flows import button_data, onboard
+from tests.support.telegram_double import FakeTelegram, callback_update, message_update, tg_user
 
 
 async def test_two_new_users_onboard_pair_talk_and_rate_each_other(app: App, telegram: FakeTelegram) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from roulette.bot.app import App
 from roulette.usecases import InChat
-from tests.telegram_double import FakeTelegram, group_message_update, my_chat_member_update, tg_user
-from tests.test_bot_search import start_chat
+from tests.support.flows import start_chat
+from tests.support.telegram_double import FakeTelegram, group_message_update, my_chat_member_update, tg_user
 
 GROUP_ID = -100_123
 

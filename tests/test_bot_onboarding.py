@@ -8,22 +8,17 @@ import asyncpg
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.enums import ParseMode
-from aiogram.methods import AnswerCallbackQuery, EditMessageReplyMarkup, EditMessageText
+from aiogram.methods import EditMessageReplyMarkup, EditMessageText
 from aiogram.types import InlineKeyboardMarkup
 
 from roulette.bot.app import App, build_app
 from roulette.domain import Gender, InterestsMode, PartnerGender, SearchPreferences
 from roulette.settings import Settings
-from tests.telegram_double import TOKEN, FakeTelegram, callback_update, message_update, tg_user
-from tests.test_bot_flows import button_data, onboard
+from tests.support.flows import MAIN_MENU, button_data, callback_answers, onboard
+from tests.support.telegram_double import TOKEN, FakeTelegram, callback_update, message_update, tg_user
 
 AGE_QUESTION = "How old are you? Send a number from 13 to 99."
 NOT_AN_AGE = "That doesn't look like an age. " + AGE_QUESTION
-MAIN_MENU = ["m:search", "m:profile", "m:settings", "m:help"]
-
-
-def callback_answers(telegram: FakeTelegram) -> list[str | None]:
-    return [request.text for request in telegram.of_type(AnswerCallbackQuery)]
 
 
 async def saved_profile(app: App, user_id: int) -> tuple[str | None, int | None, list[str]]:

@@ -20,7 +20,8 @@ from aiogram.types import MessageEntity, Update
 from roulette.bot.app import App
 from roulette.bot.routers.relay import ALBUM_SETTLE_SECONDS
 from roulette.domain import Message
-from tests.telegram_double import (
+from tests.support.flows import HINT, start_chat
+from tests.support.telegram_double import (
     FakeTelegram,
     album_updates,
     animation,
@@ -41,10 +42,8 @@ from tests.telegram_double import (
     video_note,
     voice,
 )
-from tests.test_bot_search import start_chat
 
 ALICE, BOB = tg_user(4001, first_name="Alice"), tg_user(4002, first_name="Bobby")
-HINT = "You are not in a chat right now.\n/search — find a partner · /profile — your profile · /help"
 
 
 @pytest.fixture(autouse=True)

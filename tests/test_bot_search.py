@@ -6,32 +6,23 @@ import asyncio
 from datetime import timedelta
 
 from aiogram.methods import EditMessageText, SendMessage
-from aiogram.types import InlineKeyboardMarkup, User
+from aiogram.types import InlineKeyboardMarkup
 
 from roulette.bot.app import App
 from roulette.usecases import Idle, InChat, Searching
-from tests.telegram_double import FakeTelegram, callback_update, message_update, tg_user
-from tests.test_bot_flows import button_data, onboard
-from tests.test_bot_onboarding import MAIN_MENU, callback_answers
+from tests.support.flows import (
+    MAIN_MENU,
+    PARTNER_LEFT,
+    after_chat_buttons,
+    button_data,
+    callback_answers,
+    onboard,
+    start_chat,
+)
+from tests.support.telegram_double import FakeTelegram, callback_update, message_update, tg_user
 
 LOOKING = "🔎 Looking for a partner…"
-PARTNER_LEFT = "Your partner has left the chat. How was it?\n/search — find a new partner"
 YOU_LEFT = "You left the chat. How was your partner?"
-
-
-async def start_chat(app: App, first: User, second: User) -> int:
-    """Onboard both (if needed), let both search; the id of the chat they end up in."""
-    for user in (first, second):
-        if await app.usecases.get_user(user.id) is None:
-            await onboard(app, user)
-        await app.dispatcher.feed_update(app.bot, message_update(user, "/search"))
-    status = await app.usecases.get_current_chat(first.id)
-    assert isinstance(status, InChat) and status.partner_id == second.id
-    return status.chat_id
-
-
-def after_chat_buttons(chat_id: int) -> list[str]:
-    return [f"r:{chat_id}:1", f"r:{chat_id}:-1", f"rp:{chat_id}:", f"b:{chat_id}"]
 
 
 async def test_search_waits_with_a_cancel_button(app: App, telegram: FakeTelegram) -> None:

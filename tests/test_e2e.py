@@ -17,7 +17,7 @@ import asyncpg
 import pytest
 
 from roulette.sandbox.emulator import BotAPIEmulator, EmuMessage, SimUser
-from tests.bot_process import E2E_TOKEN, BotProcess, free_port
+from tests.support.bot_process import E2E_TOKEN, BotProcess, free_port
 
 pytestmark = pytest.mark.e2e
 

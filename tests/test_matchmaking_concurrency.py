@@ -56,7 +56,7 @@ from roulette.usecases import (
     UseCases,
     Waiting,
 )
-from tests.seeding import add_users
+from tests.support.seeding import add_users
 
 ROOT = Path(__file__).resolve().parents[1]
 POOL_SIZE = 8
@@ -253,7 +253,7 @@ async def test_searches_from_two_processes_at_once_keep_the_guarantees(
         await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "tests.matchmaking_worker",
+            "tests.support.matchmaking_worker",
             database_url,
             json.dumps(half),
             cwd=ROOT,

@@ -22,19 +22,9 @@ from roulette.storage.embedded import start_embedded_postgres
 from roulette.storage.pool import create_pool
 from roulette.storage.uow import Database
 from roulette.usecases import UseCases
-from tests.bot_process import BotProcess
-from tests.test_reliability_exactly_once import no_violations, report
-from tests.test_reliability_process import (
-    APOLOGY,
-    LOAD_SETTINGS,
-    WAIT,
-    Load,
-    copy_of,
-    eventually,
-    new_emulator,
-    pair,
-    texts,
-)
+from tests.support.bot_process import BotProcess
+from tests.support.figures import no_violations, report
+from tests.support.live import APOLOGY, LOAD_SETTINGS, WAIT, Load, copy_of, eventually, new_emulator, pair, texts
 
 pytestmark = [pytest.mark.reliability, pytest.mark.e2e]
 

@@ -3,9 +3,6 @@
 Telegram redelivers an update whenever it did not learn that the bot handled it (a webhook
 answer lost, polling after a crash). Each scenario below brings the bot to the point where
 an update matters, delivers it, snapshots every table, delivers it again and compares.
-
-Also home of what the reliability suite shares: `snapshot`, `report` (the figures printed
-at the end of the run) and `no_violations`.
 """
 
 from __future__ import annotations
@@ -17,13 +14,12 @@ from typing import Any
 import asyncpg
 import pytest
 from aiogram.methods import TelegramMethod
-from aiogram.types import Update, User
+from aiogram.types import Update
 
 from roulette.bot.app import App
-from roulette.invariants import find_violations
-from roulette.usecases import InChat
-from tests.conftest import ADMIN_ID
-from tests.telegram_double import (
+from tests.support.figures import no_violations, report, snapshot
+from tests.support.flows import ADMIN_ID, ended_chat, onboard, start_chat
+from tests.support.telegram_double import (
     FakeTelegram,
     album_updates,
     callback_update,
@@ -33,63 +29,8 @@ from tests.telegram_double import (
     photo,
     tg_user,
 )
-from tests.test_bot_flows import onboard
 
 pytestmark = pytest.mark.reliability
-
-# --- shared by the reliability suite ------------------------------------------------------------
-
-# Every table holding an effect, each row as JSON without its bookkeeping timestamp.
-SNAPSHOT_QUERIES = (
-    "SELECT (to_jsonb(t) - 'updated_at')::text FROM users t",
-    "SELECT to_jsonb(t)::text FROM search_queue t",
-    "SELECT to_jsonb(t)::text FROM chats t",
-    "SELECT to_jsonb(t)::text FROM chat_participants t",
-    "SELECT to_jsonb(t)::text FROM messages t",
-    "SELECT to_jsonb(t)::text FROM ratings t",
-    "SELECT to_jsonb(t)::text FROM reports t",
-    "SELECT to_jsonb(t)::text FROM blocks t",
-    "SELECT (to_jsonb(t) - 'updated_at')::text FROM fsm_state t",
-)
-
-
-async def snapshot(pool: asyncpg.Pool[Any]) -> list[list[str]]:
-    """Every row of every table with effects, in a stable order."""
-    return [sorted(record[0] for record in await pool.fetch(query)) for query in SNAPSHOT_QUERIES]
-
-
-class FiguresReport:
-    """Collects each reliability test's figures and prints them at the end of the run."""
-
-    NAME = "anochat-reliability-figures"
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if self.lines:
-            terminalreporter.section("reliability figures")
-            for line in self.lines:
-                terminalreporter.write_line(line)
-
-
-def report(config: pytest.Config, test: str, **figures: object) -> None:
-    """Print a test's figures now (visible with -s) and again in the run's summary."""
-    plugin = config.pluginmanager.get_plugin(FiguresReport.NAME)
-    if plugin is None:
-        plugin = FiguresReport()
-        config.pluginmanager.register(plugin, FiguresReport.NAME)
-    line = f"{test}: " + ", ".join(f"{name.replace('_', ' ')}={value}" for name, value in figures.items())
-    print(line)
-    plugin.lines.append(line)
-
-
-async def no_violations(pool: asyncpg.Pool[Any]) -> int:
-    """Assert every database invariant holds; returns the number of violations (0)."""
-    violations = await find_violations(pool)
-    assert violations == [], violations
-    return 0
-
 
 # --- delivering twice --------------------------------------------------------------------------
 
@@ -113,22 +54,6 @@ async def deliver_twice(app: App, telegram: FakeTelegram, pool: asyncpg.Pool[Any
     return Redelivery(telegram.requests[start:middle], telegram.requests[middle:], before != after)
 
 
-async def in_chat(app: App, first: User, second: User) -> int:
-    for user in (first, second):
-        if await app.usecases.get_user(user.id) is None:
-            await onboard(app, user)
-        await app.dispatcher.feed_update(app.bot, message_update(user, "/search"))
-    status = await app.usecases.get_current_chat(first.id)
-    assert isinstance(status, InChat) and status.partner_id == second.id
-    return status.chat_id
-
-
-async def ended_chat(app: App, first: User, second: User) -> int:
-    chat_id = await in_chat(app, first, second)
-    await app.dispatcher.feed_update(app.bot, message_update(second, "/stop"))
-    return chat_id
-
-
 # Each scenario sets the stage and returns the update that is then delivered twice.
 Scenario = Callable[[App], Awaitable[Update]]
 
@@ -149,7 +74,7 @@ async def search_and_pair(app: App) -> Update:
 
 async def next_partner(app: App) -> Update:
     alice, bob, carol = tg_user(61_021), tg_user(61_022), tg_user(61_023)
-    await in_chat(app, alice, bob)
+    await start_chat(app, alice, bob)
     await onboard(app, carol)
     await app.dispatcher.feed_update(app.bot, message_update(carol, "/search"))
     return message_update(alice, "/next")
@@ -157,7 +82,7 @@ async def next_partner(app: App) -> Update:
 
 async def stop_chat(app: App) -> Update:
     alice, bob = tg_user(61_031), tg_user(61_032)
-    await in_chat(app, alice, bob)
+    await start_chat(app, alice, bob)
     return message_update(alice, "/stop")
 
 
@@ -182,32 +107,32 @@ async def report_partner(app: App) -> Update:
 
 async def block_partner_in_chat(app: App) -> Update:
     alice, bob = tg_user(61_071), tg_user(61_072)
-    chat_id = await in_chat(app, alice, bob)
+    chat_id = await start_chat(app, alice, bob)
     return callback_update(alice, f"b:{chat_id}")
 
 
 async def delete_me(app: App) -> Update:
     alice, bob = tg_user(61_081), tg_user(61_082)
-    await in_chat(app, alice, bob)
+    await start_chat(app, alice, bob)
     await app.dispatcher.feed_update(app.bot, message_update(alice, "/deleteme"))
     return callback_update(alice, "d:1")
 
 
 async def relay_text(app: App) -> Update:
     alice, bob = tg_user(61_091), tg_user(61_092)
-    await in_chat(app, alice, bob)
+    await start_chat(app, alice, bob)
     return message_update(alice, "hello, once")
 
 
 async def relay_photo(app: App) -> Update:
     alice, bob = tg_user(61_101), tg_user(61_102)
-    await in_chat(app, alice, bob)
+    await start_chat(app, alice, bob)
     return message_update(alice, photo=photo("p-once"), caption="once")
 
 
 async def relay_album_item(app: App) -> Update:
     alice, bob = tg_user(61_111), tg_user(61_112)
-    await in_chat(app, alice, bob)
+    await start_chat(app, alice, bob)
     *earlier, last = album_updates(alice, 3, "album-once")
     for update in earlier:
         await app.dispatcher.feed_update(app.bot, update)
@@ -216,7 +141,7 @@ async def relay_album_item(app: App) -> Update:
 
 async def relay_edit(app: App) -> Update:
     alice, bob = tg_user(61_121), tg_user(61_122)
-    await in_chat(app, alice, bob)
+    await start_chat(app, alice, bob)
     original = message_update(alice, "typo")
     await app.dispatcher.feed_update(app.bot, original)
     assert original.message is not None
@@ -225,7 +150,7 @@ async def relay_edit(app: App) -> Update:
 
 async def bot_blocked(app: App) -> Update:
     alice, bob = tg_user(61_131), tg_user(61_132)
-    await in_chat(app, alice, bob)
+    await start_chat(app, alice, bob)
     return my_chat_member_update(alice, "kicked")
 
 
@@ -279,7 +204,7 @@ async def test_a_redelivered_message_whose_copy_was_never_recorded_is_copied_aga
 ) -> None:
     """The one duplicate window: the copy was sent but the process died before recording it."""
     alice, bob = tg_user(61_201), tg_user(61_202)
-    await in_chat(app, alice, bob)
+    await start_chat(app, alice, bob)
     update = message_update(alice, "sent, then the process died")
     await app.dispatcher.feed_update(app.bot, update)
     await pool.execute("UPDATE messages SET relayed_message_id = NULL")  # the crash lost the record

@@ -1,6 +1,6 @@
 """Ten thousand random updates through the real Dispatcher: nothing breaks, nothing leaks.
 
-The updates come from tests/fuzz_updates.py as JSON and are parsed exactly as a webhook or
+The updates come from tests/support/fuzz_updates.py as JSON and are parsed exactly as a webhook or
 getUpdates answer is (`Dispatcher.feed_raw_update`), in batches handled concurrently like
 roulette/bot/polling.py does. Telegram is the in-process double, which is fast and records
 which update each request was made for.
@@ -27,10 +27,10 @@ from aiogram.methods.base import TelegramType
 from roulette.bot.app import App, build_app
 from roulette.settings import Settings
 from roulette.storage.uow import current_update
-from tests.conftest import ADMIN_ID
-from tests.fuzz_updates import FuzzUser, UpdateFuzzer, fuzz_users
-from tests.telegram_double import BOT_USER, TOKEN, FakeTelegram
-from tests.test_reliability_exactly_once import no_violations, report
+from tests.support.figures import no_violations, report
+from tests.support.flows import ADMIN_ID
+from tests.support.fuzz_updates import FuzzUser, UpdateFuzzer, fuzz_users
+from tests.support.telegram_double import BOT_USER, TOKEN, FakeTelegram
 
 pytestmark = [pytest.mark.reliability, pytest.mark.filterwarnings("ignore:Detected unknown update type")]
 

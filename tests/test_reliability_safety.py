@@ -18,8 +18,9 @@ from aiogram.types import MessageEntity, User
 
 from roulette.bot.app import App
 from roulette.usecases import Idle, InChat, Searching
-from tests.conftest import ADMIN_ID
-from tests.telegram_double import (
+from tests.support.figures import no_violations, report, snapshot
+from tests.support.flows import ADMIN_ID, ended_chat, onboard, start_chat
+from tests.support.telegram_double import (
     FakeTelegram,
     callback_update,
     contact,
@@ -28,8 +29,6 @@ from tests.telegram_double import (
     photo,
     tg_user,
 )
-from tests.test_bot_flows import onboard
-from tests.test_reliability_exactly_once import ended_chat, in_chat, no_violations, report, snapshot
 
 pytestmark = pytest.mark.reliability
 
@@ -113,7 +112,7 @@ async def test_links_to_accounts_contacts_and_locations_never_reach_the_partner(
 ) -> None:
     alice, bob = tg_user(71_021, first_name="Alice"), tg_user(71_022, first_name="Bob")
     ghost = tg_user(71_029, first_name="Ghost")
-    await in_chat(app, alice, bob)
+    await start_chat(app, alice, bob)
     telegram.clear()
     mention = MessageEntity(type="text_mention", offset=0, length=5, user=ghost)
     own = MessageEntity(type="text_mention", offset=6, length=5, user=alice)
@@ -140,7 +139,7 @@ async def test_the_flood_guard_holds_back_messages_over_the_limit_with_one_notic
     app: App, telegram: FakeTelegram, pytestconfig: pytest.Config
 ) -> None:
     alice, bob = tg_user(71_031), tg_user(71_032)
-    await in_chat(app, alice, bob)
+    await start_chat(app, alice, bob)
     telegram.clear()
     limit = app.settings.flood_max_messages
     burst = [message_update(alice, f"spam {n}") for n in range(limit + 10)]
@@ -220,7 +219,7 @@ async def test_reports_from_enough_distinct_users_ban_and_end_the_chat_and_admin
     for reporter in reporters:
         chats.append(await ended_chat(app, troll, reporter))
     bystander = tg_user(71_049)
-    await in_chat(app, troll, bystander)  # the troll is talking to someone when the last report lands
+    await start_chat(app, troll, bystander)  # the troll is talking to someone when the last report lands
     telegram.clear()
 
     for reporter, chat_id in zip(reporters, chats, strict=True):
@@ -294,7 +293,7 @@ async def test_the_retention_purge_deletes_old_history_and_keeps_the_rest(
     app: App, pool: asyncpg.Pool[Any], pytestconfig: pytest.Config
 ) -> None:
     alice, bob = tg_user(71_061), tg_user(71_062)
-    chat_id = await in_chat(app, alice, bob)
+    chat_id = await start_chat(app, alice, bob)
     await feed(app, *(message_update(alice, f"message {n}") for n in range(6)))
     days = app.settings.message_retention_days
     await pool.execute(
@@ -323,7 +322,7 @@ async def test_deleteme_erases_the_user_at_once(
     alice, bob = tg_user(71_071), tg_user(71_072)
     earlier = await ended_chat(app, alice, bob)
     await feed(app, callback_update(bob, f"r:{earlier}:1"))  # a like Alice received
-    await in_chat(app, alice, bob)
+    await start_chat(app, alice, bob)
     await feed(app, message_update(alice, "soon gone"), message_update(alice, "/deleteme"))
 
     await feed(app, callback_update(alice, "d:1"))

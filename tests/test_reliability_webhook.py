@@ -33,9 +33,9 @@ from roulette.storage.admin import create_database, drop_database
 from roulette.storage.pool import create_pool
 from roulette.storage.uow import Database
 from roulette.usecases import UseCases
-from tests.bot_process import E2E_TOKEN, ROOT, BotProcess, free_port
-from tests.test_reliability_exactly_once import no_violations, report, snapshot
-from tests.test_reliability_process import (
+from tests.support.bot_process import E2E_TOKEN, ROOT, BotProcess, free_port
+from tests.support.figures import no_violations, report, snapshot
+from tests.support.live import (
     LOAD_SETTINGS,
     WAIT,
     Load,

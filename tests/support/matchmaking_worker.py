@@ -1,6 +1,6 @@
 """One OS process searching for many users at once, for the cross-process matchmaking test.
 
-    python -m tests.matchmaking_worker DATABASE_URL '[1, 2, 3]'
+    python -m tests.support.matchmaking_worker DATABASE_URL '[1, 2, 3]'
 
 Prints `ready` once connected, waits for a line on stdin (so that several processes start
 searching at the same instant), then searches for every user concurrently and prints how many

@@ -13,7 +13,7 @@ import aiohttp
 
 from roulette.sandbox.emulator import BotAPIEmulator
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 E2E_TOKEN = "777000:E2E-TEST-TOKEN"
 
 

@@ -1,0 +1,118 @@
+"""Simulated users against the real bot process: pairing them, sending load, counting what arrived."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from roulette.domain import Gender, Interests, Language, Profile
+from roulette.sandbox.emulator import BotAPIEmulator, EmulatorConfig, EmuMessage, SimUser
+from roulette.usecases import Paired, UseCases
+from tests.support.bot_process import E2E_TOKEN
+
+WAIT = 30.0  # liveness bound for anything the bot should do
+
+APOLOGY = "Sorry, something went wrong"
+
+# Load tests measure delivery, not the flood guard (it has its own test).
+LOAD_SETTINGS = {"FLOOD_MAX_MESSAGES": "10000"}
+
+
+def new_emulator() -> BotAPIEmulator:
+    # Users here are registered directly, without writing to the bot first.
+    return BotAPIEmulator(config=EmulatorConfig(token=E2E_TOKEN, require_start=False))
+
+
+async def register(usecases: UseCases, user: SimUser, *, age: int = 25) -> None:
+    await usecases.register_user(user.id, Language.EN)
+    await usecases.update_profile(user.id, Profile(Gender.MALE, age, Interests()))
+
+
+async def pair(usecases: UseCases, first: SimUser, second: SimUser) -> int:
+    """Both registered, searching, and in one chat together; the chat id."""
+    for user in (first, second):
+        await register(usecases, user)
+    await usecases.start_search(first.id)
+    paired = await usecases.start_search(second.id)
+    assert isinstance(paired, Paired) and paired.partner.id == first.id, paired
+    return paired.chat_id
+
+
+def copies(receiver: SimUser, sender: SimUser) -> Counter[int]:
+    """Source message id → how many copies of it the receiver got."""
+    return Counter(
+        message.copied_from[1]
+        for message in receiver.inbox
+        if message.copied_from is not None and message.copied_from[0] == sender.id
+    )
+
+
+def copy_of(sender: SimUser, message_id: int) -> Callable[[EmuMessage], bool]:
+    """Is this the receiver's copy of that message of the sender?"""
+    return lambda message: message.copied_from == (sender.id, message_id)
+
+
+def texts(user: SimUser, fragment: str) -> list[str]:
+    return [message.body for message in user.inbox if fragment in message.body]
+
+
+async def eventually(check: Any, what: str, timeout: float = WAIT) -> float:
+    """Wait until `check()` is true; the seconds it took."""
+    started = time.monotonic()
+    while not check():
+        if time.monotonic() - started > timeout:
+            raise AssertionError(f"{what}: not within {timeout}s")
+        await asyncio.sleep(0.05)
+    return time.monotonic() - started
+
+
+@dataclass
+class Load:
+    """Every user of every pair sends numbered texts at a steady pace."""
+
+    couples: Sequence[tuple[SimUser, SimUser]]
+    per_user: int
+    gap: float
+    sent: list[tuple[SimUser, SimUser, int]] = field(default_factory=list)  # (sender, receiver, message id)
+
+    async def run(self) -> None:
+        async def chatter(sender: SimUser, receiver: SimUser) -> None:
+            for n in range(self.per_user):
+                message_id = await sender.send_text(f"{sender.first_name} #{n}")
+                self.sent.append((sender, receiver, message_id))
+                await asyncio.sleep(self.gap)
+
+        await asyncio.gather(
+            *(chatter(a, b) for a, b in self.couples),
+            *(chatter(b, a) for a, b in self.couples),
+        )
+
+    def delivery(self) -> tuple[int, int, int]:
+        """(delivered at least once, missing, extra copies) over everything sent so far."""
+        counts: dict[tuple[int, int], Counter[int]] = {}
+        delivered = missing = extra = 0
+        for sender, receiver, message_id in self.sent:
+            key = (sender.id, receiver.id)
+            if key not in counts:
+                counts[key] = copies(receiver, sender)
+            got = counts[key][message_id]
+            delivered += got >= 1
+            missing += got == 0
+            extra += max(0, got - 1)
+        return delivered, missing, extra
+
+    def duplicated(self) -> list[tuple[SimUser, int]]:
+        """(receiver, source message id) of every message that arrived more than once."""
+        return [
+            (receiver, message_id)
+            for sender, receiver, message_id in self.sent
+            if copies(receiver, sender)[message_id] > 1
+        ]
+
+
+def first_copy_at(receiver: SimUser, source_message_id: int) -> float:
+    return min(m.stored_at for m in receiver.inbox if m.copied_from and m.copied_from[1] == source_message_id)
