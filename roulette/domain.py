@@ -57,6 +57,13 @@ class InterestsMode(enum.StrEnum):
     REQUIRE = "require"  # at least one shared interest
 
 
+class ReportReason(enum.StrEnum):
+    SPAM = "spam"
+    ABUSE = "abuse"
+    MINOR = "minor"
+    OTHER = "other"
+
+
 class Language(enum.StrEnum):
     EN = "en"
     RU = "ru"

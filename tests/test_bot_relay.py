@@ -17,8 +17,8 @@ from aiogram.methods import (
 )
 from aiogram.types import MessageEntity, Update
 
+from roulette.bot.albums import ALBUM_SETTLE_SECONDS
 from roulette.bot.app import App
-from roulette.bot.routers.relay import ALBUM_SETTLE_SECONDS
 from roulette.domain import Message
 from tests.support.flows import HINT, start_chat
 from tests.support.telegram_double import (

@@ -22,13 +22,15 @@ from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 from aiogram.utils.i18n import I18n
 from aiohttp import web
 
+from roulette.bot.albums import Albums
 from roulette.bot.delivery import Courier
 from roulette.bot.errors import on_error
 from roulette.bot.languages import Languages
 from roulette.bot.middlewares import ExactlyOnce, PerUserOrder, UserLanguage, use_state_on_demand
 from roulette.bot.polling import Poller
 from roulette.bot.routers import all_routers
-from roulette.bot.routers.relay import Albums, FloodNotices
+from roulette.bot.routers.relay import FloodNotices
+from roulette.bot.typed_answers import TypedAnswers
 from roulette.domain import Language
 from roulette.fsm_storage import PostgresStorage
 from roulette.i18n import LANGUAGES, build_i18n
@@ -103,6 +105,7 @@ def build_app(settings: Settings, pool: asyncpg.Pool[Any], bot: Bot, i18n: I18n 
     albums = Albums()
     order = PerUserOrder()
     exactly_once = ExactlyOnce()
+    typed_answers = TypedAnswers()
     dispatcher = Dispatcher(
         storage=PostgresStorage(pool),
         events_isolation=order,
@@ -112,12 +115,13 @@ def build_app(settings: Settings, pool: asyncpg.Pool[Any], bot: Bot, i18n: I18n 
         flood_notices=FloodNotices(settings.flood_window_seconds),
         languages=languages,
         settings=settings,
+        typed_answers=typed_answers,
     )
     use_state_on_demand(dispatcher)
     dispatcher.update.outer_middleware(exactly_once)
     UserLanguage(i18n, languages).setup(dispatcher)
     dispatcher.errors.register(on_error)
-    dispatcher.include_routers(*all_routers(settings.admin_ids))
+    dispatcher.include_routers(*all_routers(settings.admin_ids, typed_answers))
     return App(bot, dispatcher, usecases, courier, albums, order, exactly_once, settings)
 
 

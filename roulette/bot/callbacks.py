@@ -1,48 +1,83 @@
 """Button payloads. None carries a Telegram user id: chat buttons carry the chat id, and the
-server checks that the presser was in that chat."""
+server checks that the presser was in that chat.
+
+Choices are Enum fields, so data that names a choice never offered does not even parse; the
+fallback router answers it (see `names_an_unoffered_choice`).
+"""
 
 from __future__ import annotations
 
+import enum
 from typing import Annotated
 
 from aiogram.filters.callback_data import CallbackData
-from pydantic import Field
+from pydantic import Field, ValidationError
+
+from roulette.domain import Gender, Language, ReportReason
 
 # A chats.id (BIGINT): a forged number outside it makes the button data invalid, like any other junk.
 ChatId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
+class Menu(enum.StrEnum):
+    SEARCH = "search"
+    CANCEL = "cancel"
+    PROFILE = "profile"
+    SETTINGS = "settings"
+    HELP = "help"
+
+
+class ProfileField(enum.StrEnum):
+    GENDER = "gender"
+    AGE = "age"
+    INTERESTS = "interests"
+
+
+class PreferenceField(enum.StrEnum):
+    GENDER = "gender"
+    AGE = "age"
+    INTERESTS = "interests"
+
+
+class Vote(enum.IntEnum):
+    LIKE = 1
+    DISLIKE = -1
+
+
 class MenuAction(CallbackData, prefix="m"):
-    action: str  # search | cancel | profile | settings | help
+    action: Menu
 
 
 class GenderChoice(CallbackData, prefix="g"):
-    gender: str  # male | female
+    gender: Gender
     editing: bool = False
 
 
 class InterestToggle(CallbackData, prefix="i"):
-    tag: str  # a catalog tag, or "done"
+    tag: str  # a catalog tag (the domain checks it), or DONE
     editing: bool = False
 
 
+DONE = "done"
+
+
 class ProfileEdit(CallbackData, prefix="pe"):
-    field: str  # gender | age | interests
+    field: ProfileField
 
 
 class PreferenceChoice(CallbackData, prefix="pf"):
-    field: str  # gender | age | interests | back
-    value: str = ""
+    field: PreferenceField
+    value: str  # its form depends on the field; the domain checks it
 
 
 class Rate(CallbackData, prefix="r"):
     chat_id: ChatId
-    value: int  # 1 or -1
+    value: Vote
 
 
 class Report(CallbackData, prefix="rp"):
     chat_id: ChatId
-    reason: str = ""  # empty: ask for a reason
+    reason: ReportReason | None = None  # None: ask for a reason
 
 
 class BlockPartner(CallbackData, prefix="b"):
@@ -50,8 +85,33 @@ class BlockPartner(CallbackData, prefix="b"):
 
 
 class LanguageChoice(CallbackData, prefix="l"):
-    code: str
+    code: Language
 
 
 class DeleteConfirm(CallbackData, prefix="d"):
     confirm: bool
+
+
+# Buttons that offer a choice among several: a forged choice gets "use the buttons" rather than
+# "no longer active", since the same message's real buttons still work.
+_CHOICE_BUTTONS: tuple[type[CallbackData], ...] = (GenderChoice, ProfileEdit, PreferenceChoice, Report, LanguageChoice)
+
+
+def names_an_unoffered_choice(data: str) -> bool:
+    """Button data of a choosing kind, well formed except for a choice that was never offered."""
+    for kind in _CHOICE_BUTTONS:
+        try:
+            kind.unpack(data)
+        except ValidationError as error:
+            return all(
+                isinstance(issue["loc"][0], str) and _is_choice(kind, issue["loc"][0]) for issue in error.errors()
+            )
+        except (TypeError, ValueError):
+            continue
+    return False
+
+
+def _is_choice(kind: type[CallbackData], field_name: str) -> bool:
+    annotation = kind.model_fields[field_name].annotation
+    choices = getattr(annotation, "__args__", (annotation,))
+    return any(isinstance(choice, type) and issubclass(choice, enum.Enum) for choice in choices)

@@ -7,44 +7,57 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from roulette.bot.callbacks import (
+    DONE,
     BlockPartner,
     DeleteConfirm,
     GenderChoice,
     InterestToggle,
     LanguageChoice,
+    Menu,
     MenuAction,
     PreferenceChoice,
+    PreferenceField,
     ProfileEdit,
+    ProfileField,
     Rate,
     Report,
+    Vote,
 )
 from roulette.bot.texts import gender_name, interest_name, interests_mode_name, partner_gender_name
-from roulette.domain import INTEREST_CATALOG, Gender, Interests, InterestsMode, PartnerGender, SearchPreferences
-from roulette.usecases import REPORT_REASONS
+from roulette.domain import (
+    INTEREST_CATALOG,
+    Gender,
+    Interests,
+    InterestsMode,
+    Language,
+    PartnerGender,
+    ReportReason,
+    SearchPreferences,
+)
 
 AGE_RANGES: tuple[tuple[int, int], ...] = ((13, 17), (18, 24), (25, 34), (35, 49), (50, 99), (18, 99))
 
 
 def main_menu() -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("🔎 Find a partner"), callback_data=MenuAction(action="search"))
-    builder.button(text=_("👤 Profile"), callback_data=MenuAction(action="profile"))
-    builder.button(text=_("⚙️ Search settings"), callback_data=MenuAction(action="settings"))
-    builder.button(text=_("❓ Help"), callback_data=MenuAction(action="help"))
+    builder.button(text=_("🔎 Find a partner"), callback_data=MenuAction(action=Menu.SEARCH))
+    builder.button(text=_("👤 Profile"), callback_data=MenuAction(action=Menu.PROFILE))
+    builder.button(text=_("⚙️ Search settings"), callback_data=MenuAction(action=Menu.SETTINGS))
+    builder.button(text=_("❓ Help"), callback_data=MenuAction(action=Menu.HELP))
     builder.adjust(1, 2, 1)
     return builder.as_markup()
 
 
 def searching() -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("✖️ Cancel search"), callback_data=MenuAction(action="cancel"))
+    builder.button(text=_("✖️ Cancel search"), callback_data=MenuAction(action=Menu.CANCEL))
     return builder.as_markup()
 
 
 def gender_choice(editing: bool = False) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for gender in Gender:
-        builder.button(text=gender_name(gender), callback_data=GenderChoice(gender=gender.value, editing=editing))
+        builder.button(text=gender_name(gender), callback_data=GenderChoice(gender=gender, editing=editing))
     return builder.as_markup()
 
 
@@ -53,16 +66,16 @@ def interests_choice(selected: Interests, editing: bool = False) -> InlineKeyboa
     for tag in INTEREST_CATALOG:
         mark = "✅ " if tag in selected.tags else ""
         builder.button(text=mark + interest_name(tag), callback_data=InterestToggle(tag=tag, editing=editing))
-    builder.button(text=_("Done ✔️"), callback_data=InterestToggle(tag="done", editing=editing))
+    builder.button(text=_("Done ✔️"), callback_data=InterestToggle(tag=DONE, editing=editing))
     builder.adjust(3, 3, 3, 3, 1)
     return builder.as_markup()
 
 
 def profile_edit() -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.button(text=_("Edit gender"), callback_data=ProfileEdit(field="gender"))
-    builder.button(text=_("Edit age"), callback_data=ProfileEdit(field="age"))
-    builder.button(text=_("Edit interests"), callback_data=ProfileEdit(field="interests"))
+    builder.button(text=_("Edit gender"), callback_data=ProfileEdit(field=ProfileField.GENDER))
+    builder.button(text=_("Edit age"), callback_data=ProfileEdit(field=ProfileField.AGE))
+    builder.button(text=_("Edit interests"), callback_data=ProfileEdit(field=ProfileField.INTERESTS))
     builder.adjust(2, 1)
     return builder.as_markup()
 
@@ -71,25 +84,24 @@ def preferences_menu(preferences: SearchPreferences) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for gender in PartnerGender:
         mark = "• " if gender is preferences.partner_gender else ""
-        builder.button(
-            text=mark + partner_gender_name(gender), callback_data=PreferenceChoice(field="gender", value=gender.value)
-        )
+        choice = PreferenceChoice(field=PreferenceField.GENDER, value=gender.value)
+        builder.button(text=mark + partner_gender_name(gender), callback_data=choice)
     for low, high in AGE_RANGES:
         mark = "• " if (low, high) == (preferences.age_min, preferences.age_max) else ""
-        builder.button(text=f"{mark}{low}–{high}", callback_data=PreferenceChoice(field="age", value=f"{low}-{high}"))
+        choice = PreferenceChoice(field=PreferenceField.AGE, value=f"{low}-{high}")
+        builder.button(text=f"{mark}{low}–{high}", callback_data=choice)
     for mode in InterestsMode:
         mark = "• " if mode is preferences.interests_mode else ""
-        builder.button(
-            text=mark + interests_mode_name(mode), callback_data=PreferenceChoice(field="interests", value=mode.value)
-        )
+        choice = PreferenceChoice(field=PreferenceField.INTERESTS, value=mode.value)
+        builder.button(text=mark + interests_mode_name(mode), callback_data=choice)
     builder.adjust(3, 3, 3, 3)
     return builder.as_markup()
 
 
 def after_chat(chat_id: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.button(text="👍", callback_data=Rate(chat_id=chat_id, value=1))
-    builder.button(text="👎", callback_data=Rate(chat_id=chat_id, value=-1))
+    builder.button(text="👍", callback_data=Rate(chat_id=chat_id, value=Vote.LIKE))
+    builder.button(text="👎", callback_data=Rate(chat_id=chat_id, value=Vote.DISLIKE))
     builder.button(text=_("🚩 Report"), callback_data=Report(chat_id=chat_id))
     builder.button(text=_("⛔ Block"), callback_data=BlockPartner(chat_id=chat_id))
     builder.adjust(2, 2)
@@ -107,7 +119,7 @@ def report_reasons(chat_id: int) -> InlineKeyboardMarkup:
     from roulette.bot.texts import report_reason_name
 
     builder = InlineKeyboardBuilder()
-    for reason in REPORT_REASONS:
+    for reason in ReportReason:
         builder.button(text=report_reason_name(reason), callback_data=Report(chat_id=chat_id, reason=reason))
     builder.adjust(2, 2)
     return builder.as_markup()
@@ -115,8 +127,8 @@ def report_reasons(chat_id: int) -> InlineKeyboardMarkup:
 
 def languages() -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
-    builder.button(text="English", callback_data=LanguageChoice(code="en"))
-    builder.button(text="Русский", callback_data=LanguageChoice(code="ru"))
+    builder.button(text="English", callback_data=LanguageChoice(code=Language.EN))
+    builder.button(text="Русский", callback_data=LanguageChoice(code=Language.RU))
     return builder.as_markup()
 
 

@@ -1,4 +1,4 @@
-"""Texts that are composed from domain values, in the current user's language."""
+"""Texts composed from domain values, and texts more than one feature says, in the current user's language."""
 
 from __future__ import annotations
 
@@ -6,7 +6,17 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.i18n.lazy_proxy import LazyProxy
 
-from roulette.domain import Gender, Interests, InterestsMode, PartnerGender, Reputation, User
+from roulette.domain import (
+    MAX_AGE,
+    MIN_AGE,
+    Gender,
+    Interests,
+    InterestsMode,
+    PartnerGender,
+    ReportReason,
+    Reputation,
+    User,
+)
 
 _INTERESTS: dict[str, LazyProxy] = {
     "music": __("🎵 Music"),
@@ -23,11 +33,11 @@ _INTERESTS: dict[str, LazyProxy] = {
     "pets": __("🐾 Pets"),
 }
 
-_REPORT_REASONS: dict[str, LazyProxy] = {
-    "spam": __("Spam or ads"),
-    "abuse": __("Abuse or harassment"),
-    "minor": __("Looks underage"),
-    "other": __("Something else"),
+_REPORT_REASONS: dict[ReportReason, LazyProxy] = {
+    ReportReason.SPAM: __("Spam or ads"),
+    ReportReason.ABUSE: __("Abuse or harassment"),
+    ReportReason.MINOR: __("Looks underage"),
+    ReportReason.OTHER: __("Something else"),
 }
 
 
@@ -35,8 +45,28 @@ def interest_name(tag: str) -> str:
     return str(_INTERESTS[tag])
 
 
-def report_reason_name(reason: str) -> str:
+def report_reason_name(reason: ReportReason) -> str:
     return str(_REPORT_REASONS[reason])
+
+
+def no_longer_active() -> str:
+    return _("This button is no longer active.")
+
+
+def use_the_buttons() -> str:
+    return _("Please use the buttons.")
+
+
+def needs_start() -> str:
+    return _("Please press /start to set up your profile first.")
+
+
+def age_question() -> str:
+    return _("How old are you? Send a number from {min_age} to {max_age}.").format(min_age=MIN_AGE, max_age=MAX_AGE)
+
+
+def not_an_age() -> str:
+    return _("That doesn't look like an age.") + " " + age_question()
 
 
 def gender_name(gender: Gender | None) -> str:

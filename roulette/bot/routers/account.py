@@ -10,49 +10,50 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from roulette.bot import keyboards
-from roulette.bot.callbacks import DeleteConfirm, LanguageChoice, MenuAction
+from roulette.bot.callbacks import DeleteConfirm, LanguageChoice, Menu, MenuAction
 from roulette.bot.delivery import Courier
 from roulette.bot.languages import Languages
-from roulette.bot.texts import help_text, rules_text
-from roulette.domain import Language
+from roulette.bot.texts import help_text, needs_start, rules_text
 from roulette.usecases import Deleted, UseCases, UserNotFound
 
-router = Router(name="account")
+
+def build_router() -> Router:
+    router = Router(name="account")
+    router.message.register(cmd_help, Command("help"))
+    router.callback_query.register(on_help_button, MenuAction.filter(F.action == Menu.HELP))
+    router.message.register(cmd_rules, Command("rules"))
+    router.message.register(cmd_language, Command("language"))
+    router.callback_query.register(on_language, LanguageChoice.filter())
+    router.message.register(cmd_deleteme, Command("deleteme"))
+    router.callback_query.register(on_delete, DeleteConfirm.filter())
+    return router
 
 
-@router.message(Command("help"))
 async def cmd_help(message: Message) -> None:
     await message.answer(help_text())
 
 
-@router.callback_query(MenuAction.filter(F.action == "help"))
 async def on_help_button(query: CallbackQuery) -> None:
     await query.answer()
     if isinstance(query.message, Message):
         await query.message.answer(help_text())
 
 
-@router.message(Command("rules"))
 async def cmd_rules(message: Message) -> None:
     await message.answer(rules_text())
 
 
-@router.message(Command("language"))
 async def cmd_language(message: Message) -> None:
     await message.answer(_("Choose the interface language:"), reply_markup=keyboards.languages())
 
 
-@router.callback_query(LanguageChoice.filter())
 async def on_language(
     query: CallbackQuery, callback_data: LanguageChoice, usecases: UseCases, languages: Languages, i18n: I18n
 ) -> None:
-    if callback_data.code not in {language.value for language in Language}:
-        await query.answer(_("Please use the buttons."))
-        return
-    language = Language(callback_data.code)
+    language = callback_data.code
     result = await usecases.set_language(query.from_user.id, language)
     if isinstance(result, UserNotFound):
-        await query.answer(_("Please press /start to set up your profile first."))
+        await query.answer(needs_start())
         return
     languages.remember(query.from_user.id, language)
     with i18n.use_locale(language.value):
@@ -61,7 +62,6 @@ async def on_language(
             await query.message.edit_text(_("The interface is now in English."))
 
 
-@router.message(Command("deleteme"))
 async def cmd_deleteme(message: Message) -> None:
     await message.answer(
         _(
@@ -72,7 +72,6 @@ async def cmd_deleteme(message: Message) -> None:
     )
 
 
-@router.callback_query(DeleteConfirm.filter())
 async def on_delete(
     query: CallbackQuery,
     callback_data: DeleteConfirm,

@@ -9,16 +9,19 @@ from aiogram.types import ChatMemberUpdated
 from roulette.bot.delivery import Courier
 from roulette.usecases import ChatClosed, UseCases
 
-router = Router(name="membership")
+
+def build_router() -> Router:
+    router = Router(name="membership")
+    router.my_chat_member.register(on_bot_blocked, ChatMemberUpdatedFilter(member_status_changed=KICKED))
+    router.my_chat_member.register(on_bot_unblocked, ChatMemberUpdatedFilter(member_status_changed=MEMBER))
+    return router
 
 
-@router.my_chat_member(ChatMemberUpdatedFilter(member_status_changed=KICKED))
 async def on_bot_blocked(event: ChatMemberUpdated, usecases: UseCases, courier: Courier) -> None:
     closed = await usecases.set_bot_blocked(event.from_user.id, True)
     if isinstance(closed, ChatClosed):
         await courier.announce_chat_end(closed, ended_by=event.from_user.id, notify_ender=False)
 
 
-@router.my_chat_member(ChatMemberUpdatedFilter(member_status_changed=MEMBER))
 async def on_bot_unblocked(event: ChatMemberUpdated, usecases: UseCases) -> None:
     await usecases.set_bot_blocked(event.from_user.id, False)

@@ -10,13 +10,13 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from roulette.bot import keyboards
-from roulette.bot.callbacks import GenderChoice, InterestToggle
+from roulette.bot.callbacks import DONE, GenderChoice, InterestToggle
 from roulette.bot.languages import Languages
+from roulette.bot.texts import age_question, not_an_age, use_the_buttons
+from roulette.bot.typed_answers import TypedAnswers
 from roulette.domain import Gender, Interests, InvalidAge, InvalidInterest, Language, Profile, parse_age
 from roulette.settings import Settings
 from roulette.usecases import UseCases
-
-router = Router(name="onboarding")
 
 
 class Onboarding(StatesGroup):
@@ -25,11 +25,17 @@ class Onboarding(StatesGroup):
     interests = State()
 
 
-def age_question() -> str:
-    return _("How old are you? Send a number from 13 to 99.")
+def build_router(answers: TypedAnswers) -> Router:
+    router = Router(name="onboarding")
+    router.message.register(cmd_start, CommandStart())
+    router.callback_query.register(on_gender, StateFilter(Onboarding.gender), GenderChoice.filter(F.editing.is_(False)))
+    answers.register(Onboarding.age, on_age)
+    router.callback_query.register(
+        on_interest, StateFilter(Onboarding.interests), InterestToggle.filter(F.editing.is_(False))
+    )
+    return router
 
 
-@router.message(CommandStart())
 async def cmd_start(
     message: Message, state: FSMContext, usecases: UseCases, languages: Languages, settings: Settings
 ) -> None:
@@ -54,24 +60,20 @@ async def cmd_start(
     )
 
 
-@router.callback_query(StateFilter(Onboarding.gender), GenderChoice.filter(F.editing.is_(False)))
 async def on_gender(query: CallbackQuery, callback_data: GenderChoice, state: FSMContext) -> None:
-    if callback_data.gender not in {gender.value for gender in Gender}:
-        await query.answer(_("Please use the buttons."))
-        return
-    await state.update_data(gender=callback_data.gender)
+    await state.update_data(gender=callback_data.gender.value)
     await state.set_state(Onboarding.age)
     await query.answer()
     if query.message is not None:
         await query.message.answer(age_question())
 
 
-async def on_age(message: Message, state: FSMContext) -> None:
-    """The answer to "How old are you?" during onboarding (routed here by the relay handler)."""
+async def on_age(message: Message, state: FSMContext, _usecases: UseCases) -> None:
+    """The answer to "How old are you?" during onboarding."""
     try:
         age = parse_age(message.text or "")
     except InvalidAge:
-        await message.answer(_("That doesn't look like an age. ") + age_question())
+        await message.answer(not_an_age())
         return
     await state.update_data(age=age, interests=[])
     await state.set_state(Onboarding.interests)
@@ -80,7 +82,6 @@ async def on_age(message: Message, state: FSMContext) -> None:
     )
 
 
-@router.callback_query(StateFilter(Onboarding.interests), InterestToggle.filter(F.editing.is_(False)))
 async def on_interest(
     query: CallbackQuery,
     callback_data: InterestToggle,
@@ -91,12 +92,12 @@ async def on_interest(
     data = await state.get_data()
     try:
         interests = Interests.of(data.get("interests", []))
-        if callback_data.tag != "done":
+        if callback_data.tag != DONE:
             interests = interests.toggled(callback_data.tag)
     except InvalidInterest:
-        await query.answer(_("Please use the buttons."))
+        await query.answer(use_the_buttons())
         return
-    if callback_data.tag != "done":
+    if callback_data.tag != DONE:
         await state.update_data(interests=interests.ordered())
         await query.answer()
         if isinstance(query.message, Message):  # not an inaccessible (too old) message

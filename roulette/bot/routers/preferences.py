@@ -8,16 +8,20 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from roulette.bot import keyboards
-from roulette.bot.callbacks import MenuAction, PreferenceChoice
-from roulette.bot.routers.profile import needs_start
-from roulette.bot.texts import preferences_card
+from roulette.bot.callbacks import Menu, MenuAction, PreferenceChoice, PreferenceField
+from roulette.bot.texts import needs_start, preferences_card, use_the_buttons
 from roulette.domain import DomainError, InterestsMode, PartnerGender, SearchPreferences, User
 from roulette.usecases import UseCases
 
-router = Router(name="preferences")
+
+def build_router() -> Router:
+    router = Router(name="preferences")
+    router.message.register(cmd_settings, Command("settings"))
+    router.callback_query.register(on_settings_button, MenuAction.filter(F.action == Menu.SETTINGS))
+    router.callback_query.register(on_preference, PreferenceChoice.filter())
+    return router
 
 
-@router.message(Command("settings"))
 async def cmd_settings(message: Message, usecases: UseCases) -> None:
     assert message.from_user is not None
     user = await usecases.get_user(message.from_user.id)
@@ -27,7 +31,6 @@ async def cmd_settings(message: Message, usecases: UseCases) -> None:
     await message.answer(preferences_card(user), reply_markup=keyboards.preferences_menu(user.preferences))
 
 
-@router.callback_query(MenuAction.filter(F.action == "settings"))
 async def on_settings_button(query: CallbackQuery, usecases: UseCases) -> None:
     user = await usecases.get_user(query.from_user.id)
     await query.answer()
@@ -41,30 +44,27 @@ async def on_settings_button(query: CallbackQuery, usecases: UseCases) -> None:
 
 def _changed(preferences: SearchPreferences, choice: PreferenceChoice) -> SearchPreferences:
     """The preferences with one choice applied; DomainError/ValueError for a forged value."""
-    if choice.field == "gender":
+    if choice.field is PreferenceField.GENDER:
         return SearchPreferences(
             PartnerGender(choice.value), preferences.age_min, preferences.age_max, preferences.interests_mode
         )
-    if choice.field == "age":
+    if choice.field is PreferenceField.AGE:
         low, _sep, high = choice.value.partition("-")
         return SearchPreferences(preferences.partner_gender, int(low), int(high), preferences.interests_mode)
-    if choice.field == "interests":
-        return SearchPreferences(
-            preferences.partner_gender, preferences.age_min, preferences.age_max, InterestsMode(choice.value)
-        )
-    raise ValueError(f"unknown preference {choice.field!r}")
+    return SearchPreferences(
+        preferences.partner_gender, preferences.age_min, preferences.age_max, InterestsMode(choice.value)
+    )
 
 
-@router.callback_query(PreferenceChoice.filter())
 async def on_preference(query: CallbackQuery, callback_data: PreferenceChoice, usecases: UseCases) -> None:
     user = await usecases.get_user(query.from_user.id)
     if user is None:
-        await query.answer(_("Please press /start to set up your profile first."))
+        await query.answer(needs_start())
         return
     try:
         preferences = _changed(user.preferences, callback_data)
     except (DomainError, ValueError):
-        await query.answer(_("Please use the buttons."))
+        await query.answer(use_the_buttons())
         return
     updated = await usecases.update_preferences(user.id, preferences)
     await query.answer(_("Saved"))

@@ -10,20 +10,26 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from roulette.bot import keyboards
-from roulette.bot.callbacks import GenderChoice, InterestToggle, MenuAction, ProfileEdit
-from roulette.bot.texts import profile_card
-from roulette.domain import Gender, InvalidAge, InvalidInterest, Profile, User, parse_age
+from roulette.bot.callbacks import DONE, GenderChoice, InterestToggle, Menu, MenuAction, ProfileEdit, ProfileField
+from roulette.bot.texts import age_question, needs_start, no_longer_active, not_an_age, profile_card, use_the_buttons
+from roulette.bot.typed_answers import TypedAnswers
+from roulette.domain import InvalidAge, InvalidInterest, Profile, User, parse_age
 from roulette.usecases import UseCases
-
-router = Router(name="profile")
 
 
 class EditProfile(StatesGroup):
     age = State()
 
 
-def needs_start() -> str:
-    return _("Please press /start to set up your profile first.")
+def build_router(answers: TypedAnswers) -> Router:
+    router = Router(name="profile")
+    router.message.register(cmd_profile, Command("profile"))
+    router.callback_query.register(on_profile_button, MenuAction.filter(F.action == Menu.PROFILE))
+    router.callback_query.register(on_edit, ProfileEdit.filter())
+    router.callback_query.register(on_gender_edit, GenderChoice.filter(F.editing.is_(True)))
+    answers.register(EditProfile.age, on_age_edit)
+    router.callback_query.register(on_interest_edit, InterestToggle.filter(F.editing.is_(True)))
+    return router
 
 
 async def _complete_user(usecases: UseCases, user_id: int) -> User | None:
@@ -31,7 +37,6 @@ async def _complete_user(usecases: UseCases, user_id: int) -> User | None:
     return user if user is not None and user.profile.is_complete else None
 
 
-@router.message(Command("profile"))
 async def cmd_profile(message: Message, usecases: UseCases) -> None:
     assert message.from_user is not None
     user = await _complete_user(usecases, message.from_user.id)
@@ -41,7 +46,6 @@ async def cmd_profile(message: Message, usecases: UseCases) -> None:
     await message.answer(profile_card(user), reply_markup=keyboards.profile_edit())
 
 
-@router.callback_query(MenuAction.filter(F.action == "profile"))
 async def on_profile_button(query: CallbackQuery, usecases: UseCases) -> None:
     user = await _complete_user(usecases, query.from_user.id)
     await query.answer()
@@ -53,7 +57,6 @@ async def on_profile_button(query: CallbackQuery, usecases: UseCases) -> None:
     await query.message.answer(profile_card(user), reply_markup=keyboards.profile_edit())
 
 
-@router.callback_query(ProfileEdit.filter())
 async def on_edit(query: CallbackQuery, callback_data: ProfileEdit, state: FSMContext, usecases: UseCases) -> None:
     user = await _complete_user(usecases, query.from_user.id)
     await query.answer()
@@ -62,25 +65,24 @@ async def on_edit(query: CallbackQuery, callback_data: ProfileEdit, state: FSMCo
     if user is None:
         await query.message.answer(needs_start())
         return
-    if callback_data.field == "gender":
+    if callback_data.field is ProfileField.GENDER:
         await query.message.answer(_("What is your gender?"), reply_markup=keyboards.gender_choice(editing=True))
-    elif callback_data.field == "age":
+    elif callback_data.field is ProfileField.AGE:
         await state.set_state(EditProfile.age)
-        await query.message.answer(_("How old are you? Send a number from 13 to 99."))
-    elif callback_data.field == "interests":
+        await query.message.answer(age_question())
+    elif callback_data.field is ProfileField.INTERESTS:
         await query.message.answer(
             _("Pick your interests, then press Done."),
             reply_markup=keyboards.interests_choice(user.profile.interests, editing=True),
         )
 
 
-@router.callback_query(GenderChoice.filter(F.editing.is_(True)))
 async def on_gender_edit(query: CallbackQuery, callback_data: GenderChoice, usecases: UseCases) -> None:
     user = await _complete_user(usecases, query.from_user.id)
-    if user is None or callback_data.gender not in {gender.value for gender in Gender}:
-        await query.answer(_("This button is no longer active."))
+    if user is None:
+        await query.answer(no_longer_active())
         return
-    profile = Profile(Gender(callback_data.gender), user.profile.age, user.profile.interests)
+    profile = Profile(callback_data.gender, user.profile.age, user.profile.interests)
     updated = await usecases.update_profile(user.id, profile)
     await query.answer(_("Saved"))
     if query.message is not None and isinstance(updated, User):
@@ -88,12 +90,12 @@ async def on_gender_edit(query: CallbackQuery, callback_data: GenderChoice, usec
 
 
 async def on_age_edit(message: Message, state: FSMContext, usecases: UseCases) -> None:
-    """The answer to "How old are you?" from Edit age (routed here by the relay handler)."""
+    """The answer to "How old are you?" from Edit age."""
     assert message.from_user is not None
     try:
         age = parse_age(message.text or "")
     except InvalidAge:
-        await message.answer(_("That doesn't look like an age. How old are you? Send a number from 13 to 99."))
+        await message.answer(not_an_age())
         return
     user = await _complete_user(usecases, message.from_user.id)
     await state.clear()
@@ -105,13 +107,12 @@ async def on_age_edit(message: Message, state: FSMContext, usecases: UseCases) -
         await message.answer(profile_card(updated), reply_markup=keyboards.profile_edit())
 
 
-@router.callback_query(InterestToggle.filter(F.editing.is_(True)))
 async def on_interest_edit(query: CallbackQuery, callback_data: InterestToggle, usecases: UseCases) -> None:
     user = await _complete_user(usecases, query.from_user.id)
     if user is None:
-        await query.answer(_("This button is no longer active."))
+        await query.answer(no_longer_active())
         return
-    if callback_data.tag == "done":
+    if callback_data.tag == DONE:
         await query.answer(_("Saved"))
         if query.message is not None:
             await query.message.answer(profile_card(user), reply_markup=keyboards.profile_edit())
@@ -119,7 +120,7 @@ async def on_interest_edit(query: CallbackQuery, callback_data: InterestToggle, 
     try:
         interests = user.profile.interests.toggled(callback_data.tag)
     except InvalidInterest:
-        await query.answer(_("Please use the buttons."))
+        await query.answer(use_the_buttons())
         return
     await usecases.update_profile(user.id, Profile(user.profile.gender, user.profile.age, interests))
     await query.answer()

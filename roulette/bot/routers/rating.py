@@ -13,9 +13,9 @@ from aiogram.utils.i18n import gettext as _
 from roulette.bot import keyboards
 from roulette.bot.callbacks import BlockPartner, Rate, Report
 from roulette.bot.delivery import Courier
+from roulette.bot.texts import no_longer_active
 from roulette.settings import Settings
 from roulette.usecases import (
-    REPORT_REASONS,
     AlreadyRated,
     AlreadyReported,
     Blocked,
@@ -26,15 +26,17 @@ from roulette.usecases import (
     UseCases,
 )
 
-router = Router(name="rating")
+
+def build_router() -> Router:
+    router = Router(name="rating")
+    router.callback_query.register(on_rating, Rate.filter())
+    router.callback_query.register(on_report, Report.filter())
+    router.callback_query.register(on_block, BlockPartner.filter())
+    return router
 
 
-@router.callback_query(Rate.filter())
 async def on_rating(query: CallbackQuery, callback_data: Rate, usecases: UseCases) -> None:
-    if callback_data.value not in (1, -1):
-        await query.answer(_("This button is no longer active."))
-        return
-    result = await usecases.rate_partner(query.from_user.id, callback_data.chat_id, callback_data.value)
+    result = await usecases.rate_partner(query.from_user.id, callback_data.chat_id, int(callback_data.value))
     match result:
         case Rated():
             await query.answer(_("Thanks for the feedback!"))
@@ -45,22 +47,19 @@ async def on_rating(query: CallbackQuery, callback_data: Rate, usecases: UseCase
         case ChatStillActive():
             await query.answer(_("The chat is still going on."))
         case NotYourChat():
-            await query.answer(_("This button is no longer active."))
+            await query.answer(no_longer_active())
 
 
-@router.callback_query(Report.filter())
 async def on_report(
     query: CallbackQuery, callback_data: Report, usecases: UseCases, courier: Courier, settings: Settings
 ) -> None:
-    if not callback_data.reason:
+    reason = callback_data.reason
+    if reason is None:
         await query.answer()
         if isinstance(query.message, Message):
             await query.message.edit_reply_markup(reply_markup=keyboards.report_reasons(callback_data.chat_id))
         return
-    if callback_data.reason not in REPORT_REASONS:
-        await query.answer(_("Please use the buttons."))
-        return
-    result = await usecases.report_partner(query.from_user.id, callback_data.chat_id, callback_data.reason)
+    result = await usecases.report_partner(query.from_user.id, callback_data.chat_id, reason.value)
     match result:
         case Reported():
             await query.answer(_("Thank you. The report was sent to the moderators."), show_alert=True)
@@ -74,21 +73,20 @@ async def on_report(
                     admin_id,
                     lambda: _("🚩 New report on chat #{chat_id} ({reason}){banned}. /history {chat_id}").format(
                         chat_id=callback_data.chat_id,
-                        reason=callback_data.reason,
+                        reason=reason.value,
                         banned=_(", the user is now banned") if result.banned_until else "",
                     ),
                 )
         case AlreadyReported():
             await query.answer(_("You have already reported this chat."))
         case NotYourChat():
-            await query.answer(_("This button is no longer active."))
+            await query.answer(no_longer_active())
 
 
-@router.callback_query(BlockPartner.filter())
 async def on_block(query: CallbackQuery, callback_data: BlockPartner, usecases: UseCases, courier: Courier) -> None:
     result = await usecases.block_partner(query.from_user.id, callback_data.chat_id)
     if not isinstance(result, Blocked):
-        await query.answer(_("This button is no longer active."))
+        await query.answer(no_longer_active())
         return
     await query.answer(_("Blocked. You will never be paired with this person again."), show_alert=True)
     if result.ended_chat is not None:

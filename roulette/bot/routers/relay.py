@@ -1,29 +1,29 @@
 """The hot path: every other message of a user in a chat is copied to the partner.
 
 Messages are copied (copyMessage), never forwarded: a forward shows the sender. One query
-stores the message and finds the partner; the copy is sent after it committed. Registered
-with no filters at all, so aiogram spends nothing on filter checks before reaching it.
+stores the message and finds the partner; the copy is sent after it committed. Its router
+comes first and filters only on "not a command", so aiogram spends next to nothing before
+reaching it; commands nobody answers come back through a small router of their own, last.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
-from aiogram.methods import CopyMessage, CopyMessages, EditMessageCaption, EditMessageText, SendMessage
+from aiogram.methods import CopyMessage, EditMessageCaption, EditMessageText, SendMessage
 from aiogram.types import Message, MessageEntity, ReplyParameters
 from aiogram.utils.i18n import gettext as _
 
+from roulette.bot.albums import Albums
 from roulette.bot.delivery import Courier, is_message_gone
-from roulette.bot.routers.onboarding import Onboarding, on_age
-from roulette.bot.routers.profile import EditProfile, on_age_edit
+from roulette.bot.filters import NotCommand
+from roulette.bot.typed_answers import TypedAnswers
 from roulette.domain import InvalidMessage, MessageContent, MessageKind
 from roulette.settings import Settings
 from roulette.usecases import (
@@ -38,22 +38,23 @@ from roulette.usecases import (
 )
 
 log = logging.getLogger(__name__)
-router = Router(name="relay")
 
 
-async def _answer_age(message: Message, state: FSMContext, _usecases: UseCases) -> None:
-    await on_age(message, state)
+def build_router() -> Router:
+    """Chat messages and their edits. Commands skip it, so /stop or /help still work mid-question."""
+    router = Router(name="relay")
+    router.message.register(relay_message, NotCommand())
+    router.edited_message.register(relay_edit)
+    return router
 
 
-# FSM states in which the bot waits for typed input, and who takes the answer. Commands never
-# get here (their routers come first), so /stop or /help still work mid-question.
-ANSWER_HANDLERS: dict[str, Callable[[Message, FSMContext, UseCases], Awaitable[None]]] = {
-    str(Onboarding.age.state): _answer_age,
-    str(EditProfile.age.state): on_age_edit,
-}
+def build_unknown_commands_router() -> Router:
+    """Commands no feature answered: to the partner they are text like any other."""
+    router = Router(name="unknown commands")
+    router.message.register(relay_unknown_command)
+    return router
 
-# Telegram delivers an album as separate messages in quick succession.
-ALBUM_SETTLE_SECONDS = 0.4
+
 # Kinds Telegram can carry that identify a person or a place.
 PERSONAL_KINDS = ("contact", "location", "venue")
 
@@ -107,104 +108,6 @@ def _has_mentions(entities: list[MessageEntity] | None) -> bool:
     return bool(entities) and any(entity.type == "text_mention" for entity in entities or ())
 
 
-@dataclass(slots=True)
-class _Album:
-    sender_id: int
-    partner_id: int
-    media_group_id: str
-    items: list[tuple[int, int]] = field(default_factory=list)  # (stored message id, source message id)
-    timer: asyncio.TimerHandle | None = None
-
-
-class Albums:
-    """Collects an album's messages, then copies them together with copyMessages.
-
-    An album is flushed after a short quiet period, or at once when the same user sends
-    anything else, so the user's messages still reach the partner in the order sent.
-    """
-
-    def __init__(self) -> None:
-        self._pending: dict[int, _Album] = {}
-        self._flushing: dict[int, asyncio.Task[None]] = {}
-
-    def __len__(self) -> int:
-        return len(self._pending)
-
-    async def add(
-        self,
-        relay: Relay,
-        sender_id: int,
-        source_message_id: int,
-        media_group_id: str,
-        courier: Courier,
-        usecases: UseCases,
-        settings: Settings,
-    ) -> None:
-        album = self._pending.get(sender_id)
-        if album is not None and (album.media_group_id != media_group_id or album.partner_id != relay.partner_id):
-            await self.settle(sender_id, courier, usecases, settings)
-            album = None
-        if album is None:
-            album = _Album(sender_id, relay.partner_id, media_group_id)
-            self._pending[sender_id] = album
-        if (relay.message_id, source_message_id) in album.items:
-            return  # the same update delivered again before the album went out
-        album.items.append((relay.message_id, source_message_id))
-        if album.timer is not None:
-            album.timer.cancel()
-        loop = asyncio.get_running_loop()
-        album.timer = loop.call_later(ALBUM_SETTLE_SECONDS, self._start_flush, sender_id, courier, usecases, settings)
-
-    def _start_flush(self, sender_id: int, courier: Courier, usecases: UseCases, settings: Settings) -> None:
-        album = self._pending.pop(sender_id, None)
-        if album is None:
-            return
-        task = asyncio.create_task(self._copy(album, courier, usecases, settings))
-        self._flushing[sender_id] = task
-        task.add_done_callback(lambda _task: self._flushing.pop(sender_id, None))
-
-    async def settle(self, sender_id: int, courier: Courier, usecases: UseCases, settings: Settings) -> None:
-        """Deliver the user's pending album (if any) before anything they send next."""
-        album = self._pending.get(sender_id)
-        if album is not None:
-            if album.timer is not None:
-                album.timer.cancel()
-            self._start_flush(sender_id, courier, usecases, settings)
-        task = self._flushing.get(sender_id)
-        if task is not None:
-            await asyncio.shield(task)
-
-    async def settle_all(self, courier: Courier, usecases: UseCases, settings: Settings) -> None:
-        for sender_id in list(self._pending):
-            await self.settle(sender_id, courier, usecases, settings)
-        if self._flushing:
-            await asyncio.gather(*self._flushing.values(), return_exceptions=True)
-
-    async def _copy(self, album: _Album, courier: Courier, usecases: UseCases, settings: Settings) -> None:
-        items = sorted(album.items, key=lambda item: item[1])
-        try:
-            copies = await courier.send(
-                CopyMessages(
-                    chat_id=album.partner_id,
-                    from_chat_id=album.sender_id,
-                    message_ids=[source for _stored, source in items],
-                    protect_content=settings.protect_content,
-                ),
-                recipient=album.partner_id,
-            )
-        except Exception:
-            log.exception("album copy failed")
-            return
-        if copies is None:
-            return
-        await asyncio.gather(
-            *(
-                usecases.record_relayed(stored_id, copy.message_id)
-                for (stored_id, _source), copy in zip(items, copies, strict=False)
-            )
-        )
-
-
 class FloodNotices:
     """At most one "slow down" notice per user per window, so the notices are no flood themselves."""
 
@@ -229,7 +132,19 @@ def hint_not_in_chat() -> str:
     return _("You are not in a chat right now.\n/search — find a partner · /profile — your profile · /help")
 
 
-@router.message()
+async def relay_unknown_command(
+    message: Message,
+    usecases: UseCases,
+    courier: Courier,
+    albums: Albums,
+    flood_notices: FloodNotices,
+    settings: Settings,
+    state: FSMContext,
+    typed_answers: TypedAnswers,
+) -> None:
+    await relay_message(message, usecases, courier, albums, flood_notices, settings, state, typed_answers)
+
+
 async def relay_message(
     message: Message,
     usecases: UseCases,
@@ -238,6 +153,7 @@ async def relay_message(
     flood_notices: FloodNotices,
     settings: Settings,
     state: FSMContext,
+    typed_answers: TypedAnswers,
 ) -> None:
     sender = message.from_user
     if sender is None or message.chat.type != "private":
@@ -245,7 +161,7 @@ async def relay_message(
     content = content_of(message)
     if isinstance(content, Refused):
         # Rare, so here the FSM state is read on its own: an empty text may still be an answer.
-        answer = ANSWER_HANDLERS.get(await state.get_state() or "")
+        answer = typed_answers.handler_for(await state.get_state())
         if answer is not None:
             await answer(message, state, usecases)
             return
@@ -261,12 +177,13 @@ async def relay_message(
         content,
         media_group_id=message.media_group_id,
         reply_to_message_id=reply.message_id if reply is not None else None,
-        prompt=InputPrompt(state.key.bot_id, tuple(ANSWER_HANDLERS)),
+        prompt=InputPrompt(state.key.bot_id, typed_answers.states),
     )
     if isinstance(result, AwaitingInput):
         # The FSM state is read by this same query, not before every message (see
         # roulette/bot/middlewares.py StateOnDemand): the relay path stays one round trip.
-        answer = ANSWER_HANDLERS[result.state]
+        answer = typed_answers.handler_for(result.state)
+        assert answer is not None  # the query only reports the states it was given
         await answer(message, state, usecases)
         return
     if isinstance(result, NotInChat):
@@ -368,7 +285,6 @@ async def _copy_unstored(message: Message, usecases: UseCases, courier: Courier,
     )
 
 
-@router.edited_message()
 async def relay_edit(message: Message, usecases: UseCases, courier: Courier) -> None:
     sender = message.from_user
     if sender is None:

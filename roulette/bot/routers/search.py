@@ -8,8 +8,9 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from roulette.bot import keyboards
-from roulette.bot.callbacks import MenuAction
+from roulette.bot.callbacks import Menu, MenuAction
 from roulette.bot.delivery import Courier
+from roulette.bot.texts import needs_start
 from roulette.usecases import (
     AlreadyInChat,
     AlreadySearching,
@@ -23,7 +24,15 @@ from roulette.usecases import (
     Waiting,
 )
 
-router = Router(name="search")
+
+def build_router() -> Router:
+    router = Router(name="search")
+    router.message.register(cmd_search, Command("search"))
+    router.callback_query.register(on_search_button, MenuAction.filter(F.action == Menu.SEARCH))
+    router.message.register(cmd_next, Command("next"))
+    router.message.register(cmd_stop, Command("stop"))
+    router.callback_query.register(on_cancel_button, MenuAction.filter(F.action == Menu.CANCEL))
+    return router
 
 
 async def search(message: Message, user_id: int, usecases: UseCases, courier: Courier) -> None:
@@ -39,7 +48,7 @@ async def search(message: Message, user_id: int, usecases: UseCases, courier: Co
         case AlreadyInChat():
             await message.answer(_("You are already in a chat. /next — another partner · /stop — end it"))
         case ProfileIncomplete() | UserNotFound():
-            await message.answer(_("Please press /start to set up your profile first."))
+            await message.answer(needs_start())
         case Banned(until=until):
             await message.answer(
                 _("You can't search until {until} UTC: other users reported you.").format(
@@ -48,20 +57,17 @@ async def search(message: Message, user_id: int, usecases: UseCases, courier: Co
             )
 
 
-@router.message(Command("search"))
 async def cmd_search(message: Message, usecases: UseCases, courier: Courier) -> None:
     assert message.from_user is not None
     await search(message, message.from_user.id, usecases, courier)
 
 
-@router.callback_query(MenuAction.filter(F.action == "search"))
 async def on_search_button(query: CallbackQuery, usecases: UseCases, courier: Courier) -> None:
     await query.answer()
     if isinstance(query.message, Message):
         await search(query.message, query.from_user.id, usecases, courier)
 
 
-@router.message(Command("next"))
 async def cmd_next(message: Message, usecases: UseCases, courier: Courier) -> None:
     assert message.from_user is not None
     closed = await usecases.close_chat(message.from_user.id, "next")
@@ -70,7 +76,6 @@ async def cmd_next(message: Message, usecases: UseCases, courier: Courier) -> No
     await search(message, message.from_user.id, usecases, courier)
 
 
-@router.message(Command("stop"))
 async def cmd_stop(message: Message, usecases: UseCases, courier: Courier) -> None:
     assert message.from_user is not None
     closed = await usecases.close_chat(message.from_user.id, "stop")
@@ -83,7 +88,6 @@ async def cmd_stop(message: Message, usecases: UseCases, courier: Courier) -> No
     await message.answer(_("You are not in a chat."), reply_markup=keyboards.main_menu())
 
 
-@router.callback_query(MenuAction.filter(F.action == "cancel"))
 async def on_cancel_button(query: CallbackQuery, usecases: UseCases) -> None:
     cancelled = await usecases.cancel_search(query.from_user.id)
     if isinstance(cancelled, SearchCancelled):

@@ -1,0 +1,116 @@
+"""Albums: Telegram delivers one as separate messages in quick succession; the partner gets it whole."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from aiogram.methods import CopyMessages
+
+from roulette.bot.delivery import Courier
+from roulette.settings import Settings
+from roulette.usecases import Relay, UseCases
+
+log = logging.getLogger(__name__)
+
+# An album is complete once no part of it arrived for this long.
+ALBUM_SETTLE_SECONDS = 0.4
+
+
+@dataclass(slots=True)
+class _Album:
+    sender_id: int
+    partner_id: int
+    media_group_id: str
+    items: list[tuple[int, int]] = field(default_factory=list)  # (stored message id, source message id)
+    timer: asyncio.TimerHandle | None = None
+
+
+class Albums:
+    """Collects an album's messages, then copies them together with copyMessages.
+
+    An album is flushed after a short quiet period, or at once when the same user sends
+    anything else, so the user's messages still reach the partner in the order sent.
+    """
+
+    def __init__(self) -> None:
+        self._pending: dict[int, _Album] = {}
+        self._flushing: dict[int, asyncio.Task[None]] = {}
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    async def add(
+        self,
+        relay: Relay,
+        sender_id: int,
+        source_message_id: int,
+        media_group_id: str,
+        courier: Courier,
+        usecases: UseCases,
+        settings: Settings,
+    ) -> None:
+        album = self._pending.get(sender_id)
+        if album is not None and (album.media_group_id != media_group_id or album.partner_id != relay.partner_id):
+            await self.settle(sender_id, courier, usecases, settings)
+            album = None
+        if album is None:
+            album = _Album(sender_id, relay.partner_id, media_group_id)
+            self._pending[sender_id] = album
+        if (relay.message_id, source_message_id) in album.items:
+            return  # the same update delivered again before the album went out
+        album.items.append((relay.message_id, source_message_id))
+        if album.timer is not None:
+            album.timer.cancel()
+        loop = asyncio.get_running_loop()
+        album.timer = loop.call_later(ALBUM_SETTLE_SECONDS, self._start_flush, sender_id, courier, usecases, settings)
+
+    def _start_flush(self, sender_id: int, courier: Courier, usecases: UseCases, settings: Settings) -> None:
+        album = self._pending.pop(sender_id, None)
+        if album is None:
+            return
+        task = asyncio.create_task(self._copy(album, courier, usecases, settings))
+        self._flushing[sender_id] = task
+        task.add_done_callback(lambda _task: self._flushing.pop(sender_id, None))
+
+    async def settle(self, sender_id: int, courier: Courier, usecases: UseCases, settings: Settings) -> None:
+        """Deliver the user's pending album (if any) before anything they send next."""
+        album = self._pending.get(sender_id)
+        if album is not None:
+            if album.timer is not None:
+                album.timer.cancel()
+            self._start_flush(sender_id, courier, usecases, settings)
+        task = self._flushing.get(sender_id)
+        if task is not None:
+            await asyncio.shield(task)
+
+    async def settle_all(self, courier: Courier, usecases: UseCases, settings: Settings) -> None:
+        for sender_id in list(self._pending):
+            await self.settle(sender_id, courier, usecases, settings)
+        if self._flushing:
+            await asyncio.gather(*self._flushing.values(), return_exceptions=True)
+
+    async def _copy(self, album: _Album, courier: Courier, usecases: UseCases, settings: Settings) -> None:
+        items = sorted(album.items, key=lambda item: item[1])
+        try:
+            copies = await courier.send(
+                CopyMessages(
+                    chat_id=album.partner_id,
+                    from_chat_id=album.sender_id,
+                    message_ids=[source for _stored, source in items],
+                    protect_content=settings.protect_content,
+                ),
+                recipient=album.partner_id,
+            )
+        except Exception:
+            log.exception("album copy failed")
+            return
+        if copies is None:
+            return
+        await asyncio.gather(
+            *(
+                usecases.record_relayed(stored_id, copy.message_id)
+                for (stored_id, _source), copy in zip(items, copies, strict=False)
+            )
+        )
