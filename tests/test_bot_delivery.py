@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
-from aiogram.methods import CopyMessage
+from aiogram.exceptions import TelegramServerError
+from aiogram.methods import AnswerCallbackQuery, CopyMessage, SendMessage, TelegramMethod
 
 from roulette.bot.app import App
 from roulette.usecases import Idle, InChat, Searching
 from tests.support.flows import PARTNER_LEFT, after_chat_buttons, button_data, onboard, start_chat
-from tests.support.telegram_double import FakeTelegram, message_update, my_chat_member_update, tg_user
+from tests.support.telegram_double import (
+    FakeTelegram,
+    callback_update,
+    message_update,
+    my_chat_member_update,
+    tg_user,
+)
 
 
 async def test_a_partner_who_blocked_the_bot_ends_the_chat_at_the_next_message(
@@ -103,3 +111,40 @@ async def test_messages_sent_in_a_burst_arrive_in_the_order_sent(app: App, teleg
 
     sent_ids = [update.message.message_id for update in burst if update.message is not None]
     assert [copy.message_id for copy in telegram.copies_to(bob.id)] == sent_ids
+
+
+async def test_a_plain_answer_refused_with_429_is_sent_after_the_wait(app: App, telegram: FakeTelegram) -> None:
+    # /help is answered with message.answer, not through the Courier: the retry is the session's.
+    user = tg_user(7061)
+    telegram.rate_limit_next(SendMessage, retry_after=1, chat_id=user.id)
+
+    await app.dispatcher.feed_update(app.bot, message_update(user, "/help"))
+
+    helps = [text for text in telegram.texts_to(user.id) if text.startswith("<b>Anochat</b>")]
+    assert len(helps) == 2  # refused once, then delivered
+    assert "Sorry, something went wrong" not in telegram.last_text_to(user.id)
+
+
+def bad_gateway(method: TelegramMethod[Any]) -> Exception:
+    return TelegramServerError(method, "Bad Gateway")
+
+
+async def test_a_server_error_is_retried_only_where_repeating_cannot_duplicate(
+    app: App, telegram: FakeTelegram
+) -> None:
+    user = tg_user(7071)
+    await onboard(app, user)
+    telegram.clear()
+    telegram.fail_next(AnswerCallbackQuery, bad_gateway)
+
+    await app.dispatcher.feed_update(app.bot, callback_update(user, "zz:stale"))
+
+    assert [answer.text for answer in telegram.of_type(AnswerCallbackQuery)] == ["This button is no longer active."] * 2
+
+    telegram.clear()
+    telegram.fail_next(SendMessage, bad_gateway, chat_id=user.id)
+    await app.dispatcher.feed_update(app.bot, message_update(user, "/rules"))
+
+    # Telegram may have shown the first one: not sent again (the apology that follows is another text)
+    rules = [text for text in telegram.texts_to(user.id) if text.startswith("<b>Rules</b>")]
+    assert len(rules) == 1

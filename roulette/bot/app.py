@@ -28,6 +28,7 @@ from roulette.bot.errors import on_error
 from roulette.bot.languages import Languages
 from roulette.bot.middlewares import ExactlyOnce, PerUserOrder, UserLanguage, use_state_on_demand
 from roulette.bot.polling import Poller
+from roulette.bot.retries import retry_requests
 from roulette.bot.routers import all_routers
 from roulette.bot.routers.relay import FloodNotices
 from roulette.bot.typed_answers import TypedAnswers
@@ -99,6 +100,7 @@ def build_app(settings: Settings, pool: asyncpg.Pool[Any], bot: Bot, i18n: I18n 
         FloodPolicy(settings.flood_max_messages, settings.flood_window_seconds),
         settings.message_retention_days,
     )
+    retry_requests(bot)
     i18n = i18n or build_i18n(settings.default_language)
     languages = Languages(usecases.get_user, Language(settings.default_language))
     courier = Courier(bot, usecases, languages, i18n)

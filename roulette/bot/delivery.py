@@ -1,24 +1,18 @@
 """Talking to users through Telegram, after the use case has committed.
 
-`Courier.send` waits out 429s (keeping the caller's order, since the caller waits) and turns
-a 403 — the user blocked the bot — into the end of that user's chat, telling the partner.
+`Courier.send` turns a 403 — the user blocked the bot — into the end of that user's chat,
+telling the partner. Flood limits and transient failures are retried below it, for every call
+(roulette/bot/retries.py).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from aiogram import Bot
-from aiogram.exceptions import (
-    TelegramBadRequest,
-    TelegramForbiddenError,
-    TelegramNetworkError,
-    TelegramRetryAfter,
-    TelegramServerError,
-)
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.methods import (
     AnswerCallbackQuery,
     CopyMessage,
@@ -64,18 +58,6 @@ RESPONSE_TYPES = tuple(
     )
 )
 
-MAX_RETRY_AFTER_ATTEMPTS = 5
-MAX_TRANSIENT_ATTEMPTS = 3
-# Repeating these cannot make a user see something twice.
-IDEMPOTENT_METHODS = (
-    AnswerCallbackQuery,
-    DeleteMessage,
-    EditMessageCaption,
-    EditMessageReplyMarkup,
-    EditMessageText,
-    SetMyCommands,
-)
-
 
 class Courier:
     def __init__(self, bot: Bot, usecases: UseCases, languages: Languages, i18n: I18n) -> None:
@@ -86,35 +68,18 @@ class Courier:
 
     async def send(self, method: TelegramMethod[T], *, recipient: int | None = None) -> T | None:
         """Call the Bot API; None when the recipient has blocked the bot (their chat is then ended)."""
-        retry_after_attempts = transient_attempts = 0
-        while True:
-            try:
-                return await self.bot(method)
-            except TelegramRetryAfter as error:
-                retry_after_attempts += 1
-                if retry_after_attempts > MAX_RETRY_AFTER_ATTEMPTS:
-                    raise
-                log.warning("flood limit on %s, waiting %ss", method.__api_method__, error.retry_after)
-                await asyncio.sleep(error.retry_after)
-            except (TelegramServerError, TelegramNetworkError):
-                transient_attempts += 1
-                if not isinstance(method, IDEMPOTENT_METHODS) or transient_attempts >= MAX_TRANSIENT_ATTEMPTS:
-                    raise
-                await asyncio.sleep(0.5 * transient_attempts)
-            except TelegramForbiddenError:
-                if recipient is not None:
-                    await self.recipient_left(recipient)
-                return None
+        try:
+            return await self.bot(method)
+        except TelegramForbiddenError:
+            if recipient is not None:
+                await self.recipient_left(recipient)
+            return None
 
     async def recipient_left(self, user_id: int) -> None:
         """The user blocked the bot: end their chat and tell the partner."""
         closed = await self._usecases.set_bot_blocked(user_id, True)
         if isinstance(closed, ChatClosed):
             await self.announce_chat_end(closed, ended_by=user_id, notify_ender=False)
-
-    def in_language(self, language: str, text: Callable[[], str]) -> str:
-        with self._i18n.use_locale(language):
-            return text()
 
     async def say(self, user_id: int, text: Callable[[], str], *, markup: Callable[[], Any] | None = None) -> None:
         """Send a text composed in that user's own language."""

@@ -90,6 +90,14 @@ class FakeTelegram(BaseSession):
             )
         )
 
+    def fail_next(
+        self,
+        method: type[TelegramMethod[Any]],
+        error: Callable[[TelegramMethod[Any]], Exception],
+        chat_id: int | None = None,
+    ) -> None:
+        self._faults.append(Fault(method, chat_id, error))
+
     # --- what the bot sent ----------------------------------------------------------------
 
     def sent_to(self, chat_id: int) -> list[TelegramMethod[Any]]:
