@@ -1,4 +1,4 @@
-"""The pairing SQL (migrations/0003_start_search_function.sql) and domain.can_pair say the same.
+"""The pairing SQL (sql/functions/start_search.sql) and domain.can_pair say the same.
 
 The function applies every rule in SQL for speed; the domain states them in Python. For many
 random pairs of users, a waiting user and a searcher are paired exactly when can_pair says so.

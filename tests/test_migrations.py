@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import asyncpg
 
-from roulette.storage.migrations import MIGRATIONS_DIR, apply_migrations, rollback_migrations
+from roulette.storage.migrations import FUNCTIONS_DIR, MIGRATIONS_DIR, apply_migrations, rollback_migrations
 
 
 async def _tables(url: str) -> set[str]:
@@ -31,3 +31,19 @@ async def test_migrations_apply_roll_back_and_apply_again(database_url: str) -> 
 
     assert apply_migrations(database_url) == rolled_back
     assert {"users", "search_queue", "ratings", "reports", "blocks", "fsm_state"} <= await _tables(database_url)
+
+
+async def test_the_functions_in_force_are_those_of_sql_functions_and_apply_again(database_url: str) -> None:
+    source = (FUNCTIONS_DIR / "start_search.sql").read_text(encoding="utf-8")
+    body = source.split("$function$")[1]
+
+    assert apply_migrations(database_url) == 0
+    assert apply_migrations(database_url) == 0
+
+    connection = await asyncpg.connect(database_url)
+    try:
+        assert await connection.fetchval("SELECT prosrc FROM pg_proc WHERE proname = 'start_search'") == body
+        # and it works: an unknown user gets no row
+        assert await connection.fetch("SELECT * FROM start_search(1, NULL)") == []
+    finally:
+        await connection.close()

@@ -14,6 +14,10 @@ from yoyo import get_backend, read_migrations
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+# Functions are not frozen in a numbered migration: each file here is the definition in force,
+# written to be applied again (CREATE OR REPLACE, or DROP IF EXISTS first), and all of them are
+# applied after the numbered migrations on every run.
+FUNCTIONS_DIR = Path(__file__).resolve().parents[2] / "sql" / "functions"
 # Any constant works; it only has to be the same in every process of this app.
 _MIGRATION_LOCK_KEY = 0x616E6F63  # "anoc"
 
@@ -47,11 +51,22 @@ def _locked_backend(database_url: str) -> Iterator[Any]:
             guard.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK_KEY,))
 
 
+def apply_functions(connection: psycopg.Connection[Any]) -> int:
+    """(Re)create every function of sql/functions in one transaction; return how many files."""
+    files = sorted(FUNCTIONS_DIR.glob("*.sql"))
+    with connection.transaction():
+        for path in files:
+            connection.execute(path.read_text(encoding="utf-8").encode())
+    return len(files)
+
+
 def apply_migrations(database_url: str) -> int:
-    """Apply every pending migration; return how many were applied."""
+    """Apply every pending migration, then the functions; return how many migrations were applied."""
     with _locked_backend(database_url) as backend:
         pending = backend.to_apply(read_migrations(str(MIGRATIONS_DIR)))
         backend.apply_migrations(pending)
+        with psycopg.connect(database_url, autocommit=True) as connection:
+            apply_functions(connection)
     if pending:
         log.info("applied %d migration(s)", len(pending))
     return len(pending)
