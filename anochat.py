@@ -39,7 +39,7 @@ def cmd_run(settings: Settings) -> int:
 
 
 def cmd_sandbox(settings: Settings) -> int:
-    from roulette.sandbox.app import run_sandbox
+    from roulette.sandbox import run_sandbox
 
     return asyncio.run(run_sandbox(settings))
 

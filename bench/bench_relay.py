@@ -69,11 +69,11 @@ from bench.relay_load import (  # noqa: E402
     percentile,
 )
 from roulette.invariants import find_violations  # noqa: E402
-from roulette.sandbox.emulator import BotAPIEmulator, EmulatorConfig  # noqa: E402
 from roulette.storage.admin import create_database, database_name, drop_database, with_database  # noqa: E402
 from roulette.storage.embedded import start_embedded_postgres  # noqa: E402
 from roulette.storage.migrations import apply_migrations  # noqa: E402
 from roulette.storage.pool import create_pool  # noqa: E402
+from tgemulator import BotAPIEmulator, EmulatorConfig  # noqa: E402
 
 DEFAULT_JSON = ROOT / "bench" / "results" / "relay.json"
 LOG_DIR = ROOT / ".data" / "bench-logs"

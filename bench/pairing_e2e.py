@@ -21,8 +21,8 @@ from bench.bench_matchmaking import Check, check_guarantees, random_user
 from bench.relay_load import percentile
 from roulette.domain import Gender, Profile, SearchPreferences, User
 from roulette.invariants import find_violations
-from roulette.sandbox.emulator import BotAPIEmulator, EmuMessage, SimUser
 from tests.support.seeding import add_users
+from tgemulator import BotAPIEmulator, EmuMessage, SimUser
 
 PAIRED_TEXT = "Partner found"
 WAITING_TEXT = "Looking for a partner"

@@ -14,8 +14,8 @@ from pathlib import Path
 import aiohttp
 import psutil
 
-from roulette.sandbox.emulator import BotAPIEmulator
 from tests.support.bot_process import terminate
+from tgemulator import BotAPIEmulator
 
 ROOT = Path(__file__).resolve().parents[1]
 WEBHOOK_SECRET = "bench-webhook-secret"

@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from roulette.sandbox.emulator import BotAPIEmulator, EmuMessage, SimUser
+from tgemulator import BotAPIEmulator, EmuMessage, SimUser
 
 # How often the open-loop sender wakes up to send what is due.
 TICK_SECONDS = 0.002

@@ -16,8 +16,8 @@ import aiohttp
 import asyncpg
 import pytest
 
-from roulette.sandbox.emulator import BotAPIEmulator, EmuMessage, SimUser
 from tests.support.bot_process import E2E_TOKEN, BotProcess, free_port
+from tgemulator import BotAPIEmulator, EmuMessage, SimUser
 
 pytestmark = pytest.mark.e2e
 
@@ -176,7 +176,7 @@ async def test_two_users_onboard_pair_and_talk_through_the_real_bot(
     sent = await alice.send_text("hello there")
     copy = await copy_of(bob, alice, sent)
     assert copy.text == "hello there"
-    assert copy.forward_origin is None and copy.protect_content
+    assert copy.method == "copyMessage" and copy.protect_content  # a copy, never a forward
 
     [profile] = await fetch(database_url, "SELECT gender, age, interests FROM users WHERE id = $1", alice.id)
     assert (profile["gender"], profile["age"], sorted(profile["interests"])) == ("female", 31, ["music", "travel"])
@@ -213,7 +213,7 @@ async def test_every_kind_of_message_and_an_album_reach_the_partner_as_anonymous
     for (kind, message_id), copy in zip(sent.items(), copies, strict=True):
         original = alice.message(message_id)
         assert copy.kind == kind
-        assert copy.forward_origin is None, kind
+        assert copy.method == "copyMessage", kind
         assert copy.protect_content, kind
         assert copy.body == original.body, kind
         assert copy.entities == original.entities, kind
@@ -229,7 +229,7 @@ async def test_every_kind_of_message_and_an_album_reach_the_partner_as_anonymous
     assert len({copy.media_group_id for copy in album_copies}) == 1 and album_copies[0].media_group_id is not None
     assert [copy.kind for copy in album_copies] == ["photo", "video", "photo"]
     assert album_copies[0].caption == "our trip"
-    assert all(copy.forward_origin is None and copy.protect_content for copy in album_copies)
+    assert all(copy.method == "copyMessages" and copy.protect_content for copy in album_copies)
 
     assert emulator.calls["forwardMessage"] == 0
     assert_nobody_is_revealed([alice, bob])

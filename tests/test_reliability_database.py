@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from roulette.sandbox.emulator import SimUser
 from roulette.storage.admin import create_database, drop_database, with_database
 from roulette.storage.embedded import start_embedded_postgres
 from roulette.storage.pool import create_pool
@@ -25,6 +24,7 @@ from roulette.usecases import UseCases
 from tests.support.bot_process import BotProcess
 from tests.support.figures import no_violations, report
 from tests.support.live import APOLOGY, LOAD_SETTINGS, WAIT, Load, copy_of, eventually, new_emulator, pair, texts
+from tgemulator import SimUser
 
 pytestmark = [pytest.mark.reliability, pytest.mark.e2e]
 

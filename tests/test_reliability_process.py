@@ -20,7 +20,6 @@ import asyncpg
 import pytest
 
 from roulette.bot.polling import BATCH_LIMIT
-from roulette.sandbox.emulator import BotAPIEmulator, SimUser
 from roulette.storage.admin import create_database, drop_database
 from roulette.storage.pool import create_pool
 from roulette.storage.uow import Database
@@ -41,6 +40,7 @@ from tests.support.live import (
     register,
     texts,
 )
+from tgemulator import BotAPIEmulator, SimUser
 
 pytestmark = [pytest.mark.reliability, pytest.mark.e2e]
 

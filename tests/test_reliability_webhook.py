@@ -28,7 +28,6 @@ import pytest
 from aiohttp import web
 
 from roulette.domain import Gender, Interests, Language, PartnerGender, Profile, SearchPreferences
-from roulette.sandbox.emulator import BotAPIEmulator, SimUser
 from roulette.storage.admin import create_database, drop_database
 from roulette.storage.pool import create_pool
 from roulette.storage.uow import Database
@@ -47,6 +46,7 @@ from tests.support.live import (
     pair,
     texts,
 )
+from tgemulator import BotAPIEmulator, SimUser
 
 pytestmark = [pytest.mark.reliability, pytest.mark.e2e]
 

@@ -26,9 +26,9 @@ import pytest
 from aiohttp import web
 
 from roulette.bot.app import run_polling
-from roulette.sandbox.app import SANDBOX_TOKEN, start_sandbox_server
-from roulette.sandbox.emulator import BotAPIEmulator
+from roulette.sandbox import SANDBOX_TOKEN, sandbox_emulator
 from roulette.settings import load_settings
+from tgemulator.page import serve_page
 
 pytestmark = pytest.mark.browser
 
@@ -52,8 +52,8 @@ TITLE = "Anochat sandbox — every column is a simulated Telegram user talking t
 @pytest.fixture
 async def sandbox(database_url: str) -> AsyncIterator[str]:
     """The sandbox server (page + emulator) and the real bot polling it, in this event loop."""
-    emulator = BotAPIEmulator(token=SANDBOX_TOKEN, bot_username="anochat_sandbox_bot", bot_first_name="Anochat")
-    runner: web.AppRunner = await start_sandbox_server(emulator, port=0)
+    emulator = sandbox_emulator()
+    runner: web.AppRunner = await serve_page(emulator, port=0)
     settings = load_settings(
         bot_token=SANDBOX_TOKEN,
         database_url=database_url,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import aiohttp
 
-from roulette.sandbox.emulator import BotAPIEmulator
+from tgemulator import BotAPIEmulator
 
 ROOT = Path(__file__).resolve().parents[2]
 E2E_TOKEN = "777000:E2E-TEST-TOKEN"

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from roulette.domain import Gender, Interests, Language, Profile
-from roulette.sandbox.emulator import BotAPIEmulator, EmulatorConfig, EmuMessage, SimUser
 from roulette.usecases import Paired, UseCases
 from tests.support.bot_process import E2E_TOKEN
+from tgemulator import BotAPIEmulator, EmulatorConfig, EmuMessage, SimUser
 
 WAIT = 30.0  # liveness bound for anything the bot should do
 

@@ -1,7 +1,7 @@
 /* Anochat sandbox page: every column is a simulated Telegram user of the Bot API emulator.
  *
  * The page talks only to the emulator's JSON user API under /_emu (see the docstring of
- * roulette/sandbox/emulator.py) and to GET /sandbox/samples for the bundled pictures.
+ * tgemulator/user_api.py) and to GET /sandbox/samples for the bundled pictures.
  * Every column keeps its chat fresh with its own long-poll loop on
  * GET /_emu/users/{id}/messages?since=<rev>&timeout=<s>.
  * Bot text is rendered from text + entities with DOM nodes only (no innerHTML).

@@ -29,7 +29,7 @@ from typing import Any
 
 import aiohttp
 
-from .emulator_state import EmulatorConfig, PendingUpdate
+from .models import EmulatorConfig, PendingUpdate
 
 #: Runs a Bot API method returned in a webhook response body.
 ReplyExecutor = Callable[[str, dict[str, Any], dict[str, tuple[str, bytes]]], Awaitable[None]]

@@ -1,0 +1,64 @@
+"""Buttons, the command menu and reactions: answerCallbackQuery, setMyCommands, getMyCommands,
+setMessageReaction."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from .. import params
+from ..models import CallbackAnswer, JSONDict, bad_request
+from .common import known_chat
+from .registry import Files, MethodTable
+
+if TYPE_CHECKING:
+    from ..server import BotAPIEmulator
+
+table = MethodTable()
+
+
+@table.method("answerCallbackQuery", params.AnswerCallbackQuery)
+async def answer_callback_query(emu: BotAPIEmulator, p: params.AnswerCallbackQuery, files: Files) -> bool:
+    state = emu.callback_queries.get(p.callback_query_id)
+    if state is None or state.answered:
+        raise bad_request("query is too old and response timeout expired or query ID is invalid")
+    state.answered = True
+    answer = CallbackAnswer(p.callback_query_id, p.text, p.show_alert, p.url)
+    state.user.callback_answers.append(p.text)
+    state.user.callback_log.append(answer)
+    state.user.touch()
+    return True
+
+
+def commands_key(p: params.CommandsScope) -> tuple[str, str]:
+    """Commands are kept per (scope, language), the default scope under ``"default"``."""
+    scope = None if p.scope is None else params.dump(p.scope)
+    if not scope or scope.get("type") == "default":
+        return "default", p.language_code
+    return json.dumps(scope, sort_keys=True, separators=(",", ":")), p.language_code
+
+
+@table.method("setMyCommands", params.SetMyCommands)
+async def set_my_commands(emu: BotAPIEmulator, p: params.SetMyCommands, files: Files) -> bool:
+    key = commands_key(p)
+    if p.commands:
+        emu.bot_commands[key] = [params.dump(command) for command in p.commands]
+    else:
+        emu.bot_commands.pop(key, None)
+    return True
+
+
+@table.method("getMyCommands", params.CommandsScope)
+async def get_my_commands(emu: BotAPIEmulator, p: params.CommandsScope, files: Files) -> list[JSONDict]:
+    return list(emu.bot_commands.get(commands_key(p), []))
+
+
+@table.method("setMessageReaction", params.SetMessageReaction)
+async def set_message_reaction(emu: BotAPIEmulator, p: params.SetMessageReaction, files: Files) -> bool:
+    chat = known_chat(emu, p.chat_id)
+    message = chat.messages.get(p.message_id)
+    if message is None or message.deleted:
+        raise bad_request("MESSAGE_ID_INVALID")
+    message.reactions = [params.dump(reaction) for reaction in p.reaction or []]
+    chat.touch(message)
+    return True
