@@ -60,7 +60,7 @@ from roulette.storage.migrations import apply_migrations  # noqa: E402
 from roulette.storage.pool import create_pool  # noqa: E402
 from roulette.storage.repositories import user_from_record  # noqa: E402
 from roulette.storage.uow import Database  # noqa: E402
-from roulette.usecases import Paired, SearchResult, StartSearch  # noqa: E402
+from roulette.usecases.search import Paired, SearchResult, StartSearch  # noqa: E402
 from tests.support.seeding import add_users  # noqa: E402
 
 CONCURRENCY_LEVELS = (1, 8)

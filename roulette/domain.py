@@ -201,10 +201,6 @@ class User:
         return self.banned_until is not None and self.banned_until > now
 
 
-class PairingRefused(DomainError):
-    """Why two users may not be paired."""
-
-
 def pairing_obstacle(a: User, b: User, *, blocked: bool = False) -> str | None:
     """None when `a` and `b` may be paired, else a short reason.
 
@@ -231,12 +227,6 @@ def pairing_obstacle(a: User, b: User, *, blocked: bool = False) -> str | None:
 
 def can_pair(a: User, b: User, *, blocked: bool = False) -> bool:
     return pairing_obstacle(a, b, blocked=blocked) is None
-
-
-def ensure_can_pair(a: User, b: User, *, blocked: bool = False) -> None:
-    reason = pairing_obstacle(a, b, blocked=blocked)
-    if reason is not None:
-        raise PairingRefused(reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,8 +306,7 @@ class MessageContent:
         if self.caption is not None:
             if self.kind in CAPTIONLESS_KINDS:
                 raise InvalidMessage(f"a {self.kind.value} has no caption")
-            if len(self.caption) > MAX_CAPTION_LENGTH:
-                raise InvalidMessage(f"caption is longer than {MAX_CAPTION_LENGTH} characters")
+            check_caption_length(self.caption)
 
     @classmethod
     def text_message(cls, text: str) -> MessageContent:
@@ -326,6 +315,20 @@ class MessageContent:
     @classmethod
     def media(cls, kind: MessageKind, file_id: str | None, caption: str | None = None) -> MessageContent:
         return cls(kind, caption=caption or None, file_id=file_id)
+
+
+def check_caption_length(caption: str) -> None:
+    """Telegram's limit on a caption, for a new message and an edit alike."""
+    if len(caption) > MAX_CAPTION_LENGTH:
+        raise InvalidMessage(f"caption is longer than {MAX_CAPTION_LENGTH} characters")
+
+
+def check_edit(*, text: str | None = None, caption: str | None = None) -> None:
+    """An edited text or caption obeys the rules of a new message's."""
+    if text is not None:
+        MessageContent.text_message(text)
+    if caption is not None:
+        check_caption_length(caption)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from roulette.storage.uow import current_update
+from roulette.storage.exactly_once import current_update_id
 
 FORMAT = "%(asctime)s level=%(levelname)s logger=%(name)s update=%(update_id)s %(message)s"
 
@@ -14,8 +14,8 @@ class UpdateIdFilter(logging.Filter):
     """Adds `update_id` (or "-") to every record, from the update being handled in this task."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        mark = current_update.get()
-        record.update_id = mark.update_id if mark is not None else "-"
+        update_id = current_update_id()
+        record.update_id = update_id if update_id is not None else "-"
         return True
 
 

@@ -13,7 +13,7 @@ from roulette.bot.app import App
 from roulette.bot.texts import help_text, rules_text
 from roulette.domain import Language
 from roulette.i18n import build_i18n
-from roulette.usecases import Idle
+from roulette.usecases.search import Idle
 from tests.support.flows import PARTNER_LEFT, after_chat_buttons, button_data, callback_answers, onboard, start_chat
 from tests.support.telegram_double import FakeTelegram, callback_update, message_update, tg_user
 

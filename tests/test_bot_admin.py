@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from roulette.bot.app import App
-from roulette.usecases import Idle, Searching
+from roulette.usecases.search import Idle, Searching
 from tests.support.flows import ADMIN_ID, HINT, PARTNER_LEFT, onboard, start_chat
 from tests.support.telegram_double import FakeTelegram, message_update, photo, tg_user
 

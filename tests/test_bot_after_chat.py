@@ -7,7 +7,7 @@ from aiogram.types import User
 
 from roulette.bot.app import App
 from roulette.domain import Reputation
-from roulette.usecases import InChat, Searching
+from roulette.usecases.search import InChat, Searching
 from tests.support.flows import ADMIN_ID, callback_answers, onboard, start_chat
 from tests.support.telegram_double import FakeTelegram, callback_update, message_update, tg_user
 

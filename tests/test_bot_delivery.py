@@ -10,7 +10,7 @@ from aiogram.exceptions import TelegramServerError
 from aiogram.methods import AnswerCallbackQuery, CopyMessage, SendMessage, TelegramMethod
 
 from roulette.bot.app import App
-from roulette.usecases import Idle, InChat, Searching
+from roulette.usecases.search import Idle, InChat, Searching
 from tests.support.flows import PARTNER_LEFT, after_chat_buttons, button_data, onboard, start_chat
 from tests.support.telegram_double import (
     FakeTelegram,

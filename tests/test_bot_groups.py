@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from roulette.bot.app import App
-from roulette.usecases import InChat
+from roulette.usecases.search import InChat
 from tests.support.flows import start_chat
 from tests.support.telegram_double import FakeTelegram, group_message_update, my_chat_member_update, tg_user
 

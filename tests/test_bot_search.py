@@ -9,7 +9,7 @@ from aiogram.methods import EditMessageText, SendMessage
 from aiogram.types import InlineKeyboardMarkup
 
 from roulette.bot.app import App
-from roulette.usecases import Idle, InChat, Searching
+from roulette.usecases.search import Idle, InChat, Searching
 from tests.support.flows import (
     MAIN_MENU,
     PARTNER_LEFT,

@@ -25,7 +25,6 @@ from roulette.domain import (
     Language,
     MessageContent,
     MessageKind,
-    PairingRefused,
     PartnerGender,
     PrivateChat,
     Profile,
@@ -33,7 +32,7 @@ from roulette.domain import (
     SearchPreferences,
     User,
     can_pair,
-    ensure_can_pair,
+    check_edit,
     is_adult,
     pairing_obstacle,
     parse_age,
@@ -155,6 +154,19 @@ def test_a_caption_may_be_up_to_1024_characters() -> None:
     assert photo.caption == "c" * MAX_CAPTION_LENGTH
     with pytest.raises(InvalidMessage):
         MessageContent.media(MessageKind.PHOTO, "file", "c" * (MAX_CAPTION_LENGTH + 1))
+
+
+@pytest.mark.parametrize(
+    ("text", "caption"), [("   ", None), ("a" * (MAX_TEXT_LENGTH + 1), None), (None, "c" * (MAX_CAPTION_LENGTH + 1))]
+)
+def test_an_edit_obeys_the_rules_of_a_new_message(text: str | None, caption: str | None) -> None:
+    with pytest.raises(InvalidMessage):
+        check_edit(text=text, caption=caption)
+
+
+def test_an_edit_may_use_the_whole_limit() -> None:
+    check_edit(text="a" * MAX_TEXT_LENGTH)
+    check_edit(caption="c" * MAX_CAPTION_LENGTH)
 
 
 def test_an_empty_caption_is_no_caption() -> None:
@@ -332,8 +344,8 @@ WOMAN = Gender.FEMALE
 )
 def test_compatible_users_may_be_paired(a: User, b: User) -> None:
     assert pairing_obstacle(a, b) is None
+    assert pairing_obstacle(b, a) is None
     assert can_pair(a, b) and can_pair(b, a)
-    ensure_can_pair(a, b)
 
 
 @pytest.mark.parametrize(
@@ -394,8 +406,7 @@ def test_incompatible_users_are_never_paired(a: User, b: User, blocked: bool, re
     assert obstacle is not None and reason in obstacle
     assert not can_pair(a, b, blocked=blocked)
     assert not can_pair(b, a, blocked=blocked)
-    with pytest.raises(PairingRefused):
-        ensure_can_pair(a, b, blocked=blocked)
+    assert pairing_obstacle(b, a, blocked=blocked) is not None
 
 
 # Small ids on purpose, so that drawing the same user twice is common.

@@ -38,22 +38,17 @@ from roulette.invariants import find_violations
 from roulette.storage.pool import create_pool
 from roulette.storage.repositories import user_from_record
 from roulette.storage.uow import Database
-from roulette.usecases import (
+from roulette.usecases import UseCases
+from roulette.usecases.after_chat import AlreadyRated, Rated, Reported, ReportPartner, ReportPolicy
+from roulette.usecases.chat import ChatClosed, NoChat
+from roulette.usecases.search import (
     AlreadyInChat,
-    AlreadyRated,
     AlreadySearching,
-    ChatClosed,
     Idle,
     InChat,
-    NoChat,
     NotSearching,
     Paired,
-    Rated,
-    Reported,
-    ReportPartner,
-    ReportPolicy,
     SearchCancelled,
-    UseCases,
     Waiting,
 )
 from tests.support.seeding import add_users

@@ -22,7 +22,8 @@ from roulette.domain import (
     User,
     can_pair,
 )
-from roulette.usecases import Paired, UseCases, Waiting
+from roulette.usecases import UseCases
+from roulette.usecases.search import Paired, Waiting
 
 PAIRS = 300
 

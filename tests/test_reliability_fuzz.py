@@ -26,7 +26,7 @@ from aiogram.methods.base import TelegramType
 
 from roulette.bot.app import App, build_app
 from roulette.settings import Settings
-from roulette.storage.uow import current_update
+from roulette.storage.exactly_once import current_update_id
 from tests.support.figures import no_violations, report
 from tests.support.flows import ADMIN_ID
 from tests.support.fuzz_updates import FuzzUser, UpdateFuzzer, fuzz_users
@@ -52,8 +52,7 @@ class RecordingTelegram(FakeTelegram):
     async def make_request(
         self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
     ) -> TelegramType:
-        mark = current_update.get()
-        self.made_for.append((mark.update_id if mark is not None else None, time.monotonic()))
+        self.made_for.append((current_update_id(), time.monotonic()))
         return await super().make_request(bot, method, timeout)
 
 

@@ -23,7 +23,8 @@ from roulette.bot.polling import BATCH_LIMIT
 from roulette.storage.admin import create_database, drop_database
 from roulette.storage.pool import create_pool
 from roulette.storage.uow import Database
-from roulette.usecases import InChat, Searching, UseCases
+from roulette.usecases import UseCases
+from roulette.usecases.search import InChat, Searching
 from tests.support.bot_process import BotProcess
 from tests.support.figures import no_violations, report
 from tests.support.live import (

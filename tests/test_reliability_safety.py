@@ -17,7 +17,7 @@ from aiogram.methods import AnswerCallbackQuery, CopyMessage, SendMessage
 from aiogram.types import MessageEntity, User
 
 from roulette.bot.app import App
-from roulette.usecases import Idle, InChat, Searching
+from roulette.usecases.search import Idle, InChat, Searching
 from tests.support.figures import no_violations, report, snapshot
 from tests.support.flows import ADMIN_ID, ended_chat, onboard, start_chat
 from tests.support.telegram_double import (

@@ -10,7 +10,8 @@ from aiogram.methods import CopyMessages
 
 from roulette.bot.delivery import Courier
 from roulette.settings import Settings
-from roulette.usecases import Relay, UseCases
+from roulette.usecases import UseCases
+from roulette.usecases.chat import Relay
 
 log = logging.getLogger(__name__)
 

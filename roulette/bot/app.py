@@ -40,7 +40,9 @@ from roulette.storage.embedded import start_embedded_postgres
 from roulette.storage.migrations import apply_migrations
 from roulette.storage.pool import create_pool
 from roulette.storage.uow import Database
-from roulette.usecases import FloodPolicy, ReportPolicy, UseCases
+from roulette.usecases import UseCases
+from roulette.usecases.after_chat import ReportPolicy
+from roulette.usecases.chat import FloodPolicy
 
 log = logging.getLogger(__name__)
 

@@ -34,7 +34,9 @@ from aiogram.utils.i18n import gettext as _
 from roulette.bot import keyboards
 from roulette.bot.languages import Languages
 from roulette.bot.texts import interests_list, reputation_line
-from roulette.usecases import ChatClosed, Paired, UseCases
+from roulette.usecases import UseCases
+from roulette.usecases.chat import ChatClosed
+from roulette.usecases.search import Paired
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from roulette.domain import Language
-from roulette.usecases import GetUser
+from roulette.usecases.account import GetUser
 
 
 class Languages:

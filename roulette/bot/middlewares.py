@@ -18,7 +18,7 @@ from aiogram.utils.i18n import I18n, I18nMiddleware
 
 from roulette.bot.languages import Languages
 from roulette.domain import Language
-from roulette.storage.uow import DuplicateUpdate, UpdateMark, current_update
+from roulette.storage import exactly_once
 
 log = logging.getLogger(__name__)
 
@@ -87,15 +87,7 @@ class UserLanguage(I18nMiddleware):
 
 
 class ExactlyOnce(BaseMiddleware):
-    """Record the update id with the update's first committed effect (see UnitOfWork.commit).
-
-    A repeated delivery — a webhook retry, or polling after a crash — then stops at its first
-    unit of work (at the commit, or on leaving one with nothing to commit), before anything is
-    sent, and is dropped quietly.
-    """
-
-    def __init__(self) -> None:
-        self.duplicates = 0
+    """Each update's effects happen once; a repeated delivery is dropped quietly (see exactly_once)."""
 
     async def __call__(
         self,
@@ -105,15 +97,7 @@ class ExactlyOnce(BaseMiddleware):
     ) -> Any:
         if not isinstance(event, Update):
             return await handler(event, data)
-        token = current_update.set(UpdateMark(event.update_id))
-        try:
-            return await handler(event, data)
-        except DuplicateUpdate:
-            self.duplicates += 1
-            log.info("update %s was handled before; dropped", event.update_id)
-            return UNHANDLED
-        finally:
-            current_update.reset(token)
+        return await exactly_once.handle_once(event.update_id, lambda: handler(event, data), UNHANDLED)
 
 
 class StateOnDemand(FSMContextMiddleware):

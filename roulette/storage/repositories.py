@@ -18,12 +18,12 @@ from roulette.domain import (
     MessageContent,
     MessageKind,
     PartnerGender,
-    PrivateChat,
     Profile,
     Reputation,
     SearchPreferences,
     User,
 )
+from roulette.storage import exactly_once
 from roulette.storage.queries import sql
 
 if TYPE_CHECKING:
@@ -39,13 +39,11 @@ _SET_BOT_BLOCKED = sql("set_bot_blocked")
 _SET_BANNED_UNTIL = sql("set_banned_until")
 _LOCK_QUEUE_CHANGES = sql("lock_queue_changes")
 _START_SEARCH = sql("start_search")
-_ENQUEUE_SEARCH = sql("enqueue_search")
 _DEQUEUE_SEARCH = sql("dequeue_search")
 _IS_SEARCHING = sql("is_searching")
 _CREATE_CHAT = sql("create_chat")
 _GET_ACTIVE_CHAT = sql("get_active_chat")
 _END_ACTIVE_CHAT = sql("end_active_chat")
-_GET_CHAT = sql("get_chat")
 _STORE_MESSAGE = sql("store_message")
 _RECORD_RELAYED_MANY = sql("record_relayed_many")
 _FIND_RELAYED_COPY = sql("find_relayed_copy")
@@ -140,11 +138,6 @@ class UserRepository:
 
 
 @dataclass(frozen=True, slots=True)
-class DuplicateSearch:
-    """The Telegram update that asked for this search was handled before."""
-
-
-@dataclass(frozen=True, slots=True)
 class SearchOutcome:
     me: User
     complete: bool
@@ -164,14 +157,16 @@ class QueueRepository:
         """The pairing lock, for a change that takes a user out of the queue for good."""
         await self._connection.execute(_LOCK_QUEUE_CHANGES)
 
-    async def start_search(self, user_id: int, update_id: int | None) -> SearchOutcome | DuplicateSearch | None:
+    async def start_search(self, user_id: int) -> SearchOutcome | None:
         """The whole pairing step, lock included (see sql/start_search.sql); None for an unknown user.
 
-        Run it outside a transaction: the pairing lock is then held only while it runs.
+        Run it outside a transaction: the pairing lock is then held only while it runs. It records
+        the update being handled itself, in the same statement (see exactly_once).
         """
-        records = await self._connection.fetch(_START_SEARCH, user_id, update_id)
-        if any(record["role"] == "duplicate" for record in records):
-            return DuplicateSearch()
+        async with exactly_once.recorded_by_statement() as update_id:
+            records = await self._connection.fetch(_START_SEARCH, user_id, update_id)
+            if update_id is not None and any(record["role"] == "duplicate" for record in records):
+                raise exactly_once.DuplicateUpdate(update_id)
         me = next((record for record in records if record["role"] == "me"), None)
         if me is None:
             return None
@@ -188,10 +183,6 @@ class QueueRepository:
             partner=user_from_record(partner) if partner is not None else None,
             queued=me["queued"],
         )
-
-    async def enqueue(self, user_id: int) -> bool:
-        """Join the queue; False if already in it."""
-        return await self._connection.fetchval(_ENQUEUE_SEARCH, user_id) is not None
 
     async def dequeue(self, user_id: int) -> bool:
         """Leave the queue; False if not in it."""
@@ -226,13 +217,6 @@ class ChatRepository:
         """End the user's active chat for both; None if there was none."""
         record = await self._connection.fetchrow(_END_ACTIVE_CHAT, user_id, reason)
         return ActiveChat(record["id"], record["partner_id"]) if record is not None else None
-
-    async def get(self, chat_id: int) -> PrivateChat | None:
-        """One chat, active or ended."""
-        record = await self._connection.fetchrow(_GET_CHAT, chat_id)
-        if record is None:
-            return None
-        return PrivateChat(record["id"], record["user_a"], record["user_b"], record["active"])
 
 
 @dataclass(frozen=True, slots=True)

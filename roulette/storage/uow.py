@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from contextvars import ContextVar
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
@@ -11,7 +9,8 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 from asyncpg.transaction import Transaction
 
-from roulette.storage.queries import sql
+from roulette.storage import exactly_once
+from roulette.storage.relayed_copies import RelayedCopies
 from roulette.storage.repositories import (
     ChatRepository,
     MessageRepository,
@@ -19,25 +18,6 @@ from roulette.storage.repositories import (
     SafetyRepository,
     UserRepository,
 )
-
-_RECORD_UPDATE = sql("record_update")
-_WAS_UPDATE_HANDLED = sql("was_update_handled")
-
-
-@dataclass
-class UpdateMark:
-    """The Telegram update being handled; its id is committed with the first effect."""
-
-    update_id: int
-    recorded: bool = False
-
-
-# Set by the bot for the duration of one update (see roulette/bot/middlewares.py).
-current_update: ContextVar[UpdateMark | None] = ContextVar("current_update", default=None)
-
-
-class DuplicateUpdate(Exception):
-    """This update's effects were committed before: it was delivered twice."""
 
 
 class _Repositories:
@@ -80,27 +60,12 @@ class UnitOfWork(_Repositories):
         self._bind(connection)
         return self
 
-    async def commit(self, *, record_update: bool = True) -> None:
-        """Commit; the first commit while handling an update also records the update's id.
-
-        A second delivery of the same update then fails here with DuplicateUpdate and its
-        transaction is rolled back, so nothing happens twice. Use cases with a dedupe key of
-        their own (the relay stores each message once by its Telegram id) pass
-        `record_update=False`.
-        """
+    async def commit(self) -> None:
+        """Commit; while handling an update, the first commit also records it (see exactly_once)."""
         if self._transaction is None or self._connection is None:
             raise RuntimeError("commit outside of `async with`")
-        mark = current_update.get()
-        record = record_update and mark is not None and not mark.recorded
-        if record:
-            assert mark is not None
-            if await self._connection.fetchval(_RECORD_UPDATE, mark.update_id) is None:
-                raise DuplicateUpdate(mark.update_id)
-        await self._transaction.commit()
+        await exactly_once.commit_recording_update(self._connection, self._transaction)
         self._committed = True
-        if record:
-            assert mark is not None
-            mark.recorded = True
 
     async def __aexit__(
         self,
@@ -114,12 +79,8 @@ class UnitOfWork(_Repositories):
         try:
             if not self._committed and not connection.is_closed():
                 await transaction.rollback()
-                # Nothing to commit, only an answer to give: unless the update was handled
-                # before, in which case it was answered then and the redelivery stays silent.
-                mark = current_update.get()
-                if exc_type is None and mark is not None and not mark.recorded:
-                    if await connection.fetchval(_WAS_UPDATE_HANDLED, mark.update_id):
-                        raise DuplicateUpdate(mark.update_id)
+                if exc_type is None:
+                    await exactly_once.refuse_if_handled_before(connection)
         finally:
             await self._pool.release(connection)
 
@@ -129,7 +90,7 @@ class SingleStatement(_Repositories):
 
     For use cases that run exactly one statement, which is atomic by itself: skipping BEGIN and
     COMMIT saves two of the three round trips, which matters on the relay path. Such a use case
-    has its own dedupe key, so it records no update id.
+    has its own dedupe key, or its statement records the update itself (see exactly_once).
     """
 
     def __init__(self, pool: asyncpg.Pool[Any]) -> None:
@@ -154,6 +115,7 @@ class Database:
 
     def __init__(self, pool: asyncpg.Pool[Any]) -> None:
         self.pool = pool
+        self.relayed_copies = RelayedCopies(pool)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.pool)

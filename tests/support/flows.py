@@ -6,7 +6,7 @@ from aiogram.methods import AnswerCallbackQuery
 from aiogram.types import User
 
 from roulette.bot.app import App
-from roulette.usecases import InChat
+from roulette.usecases.search import InChat
 from tests.support.telegram_double import FakeTelegram, callback_update, message_update
 
 ADMIN_ID = 900_000_001

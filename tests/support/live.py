@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from roulette.domain import Gender, Interests, Language, Profile
-from roulette.usecases import Paired, UseCases
+from roulette.usecases import UseCases
+from roulette.usecases.search import Paired
 from tests.support.bot_process import E2E_TOKEN
 from tgemulator import BotAPIEmulator, EmulatorConfig, EmuMessage, SimUser
 

@@ -16,7 +16,7 @@ from collections import Counter
 
 from roulette.storage.pool import create_pool
 from roulette.storage.uow import Database
-from roulette.usecases import StartSearch
+from roulette.usecases.search import StartSearch
 
 POOL_SIZE = 8
 

@@ -14,7 +14,8 @@ from roulette.bot.callbacks import DeleteConfirm, LanguageChoice, Menu, MenuActi
 from roulette.bot.delivery import Courier
 from roulette.bot.languages import Languages
 from roulette.bot.texts import help_text, needs_start, rules_text
-from roulette.usecases import Deleted, UseCases, UserNotFound
+from roulette.usecases import UseCases
+from roulette.usecases.account import Deleted, UserNotFound
 
 
 def build_router() -> Router:

@@ -12,7 +12,8 @@ from aiogram.utils.i18n import gettext as _
 from roulette.bot.delivery import Courier
 from roulette.bot.filters import IsAdmin
 from roulette.settings import Settings
-from roulette.usecases import UseCases, UserNotFound
+from roulette.usecases import UseCases
+from roulette.usecases.account import UserNotFound
 
 HISTORY_LIMIT = 50
 MAX_ID = 2**63 - 1  # user and chat ids are BIGINTs

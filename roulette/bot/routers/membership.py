@@ -7,7 +7,8 @@ from aiogram.filters import KICKED, MEMBER, ChatMemberUpdatedFilter
 from aiogram.types import ChatMemberUpdated
 
 from roulette.bot.delivery import Courier
-from roulette.usecases import ChatClosed, UseCases
+from roulette.usecases import UseCases
+from roulette.usecases.chat import ChatClosed
 
 
 def build_router() -> Router:

@@ -15,7 +15,8 @@ from roulette.bot.callbacks import BlockPartner, Rate, Report
 from roulette.bot.delivery import Courier
 from roulette.bot.texts import no_longer_active
 from roulette.settings import Settings
-from roulette.usecases import (
+from roulette.usecases import UseCases
+from roulette.usecases.after_chat import (
     AlreadyRated,
     AlreadyReported,
     Blocked,
@@ -23,7 +24,6 @@ from roulette.usecases import (
     NotYourChat,
     Rated,
     Reported,
-    UseCases,
 )
 
 

@@ -26,16 +26,8 @@ from roulette.bot.filters import NotCommand
 from roulette.bot.typed_answers import TypedAnswers
 from roulette.domain import InvalidMessage, MessageContent, MessageKind
 from roulette.settings import Settings
-from roulette.usecases import (
-    AlreadyRelayed,
-    AwaitingInput,
-    EditRelay,
-    Flooded,
-    InputPrompt,
-    NotInChat,
-    Relay,
-    UseCases,
-)
+from roulette.usecases import UseCases
+from roulette.usecases.chat import AlreadyRelayed, AwaitingInput, EditRelay, Flooded, InputPrompt, NotInChat, Relay
 
 log = logging.getLogger(__name__)
 

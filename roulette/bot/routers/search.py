@@ -11,16 +11,16 @@ from roulette.bot import keyboards
 from roulette.bot.callbacks import Menu, MenuAction
 from roulette.bot.delivery import Courier
 from roulette.bot.texts import needs_start
-from roulette.usecases import (
+from roulette.usecases import UseCases
+from roulette.usecases.account import UserNotFound
+from roulette.usecases.chat import ChatClosed
+from roulette.usecases.search import (
     AlreadyInChat,
     AlreadySearching,
     Banned,
-    ChatClosed,
     Paired,
     ProfileIncomplete,
     SearchCancelled,
-    UseCases,
-    UserNotFound,
     Waiting,
 )
 

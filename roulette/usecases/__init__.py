@@ -1,0 +1,46 @@
+"""Use cases by feature, mirroring roulette/bot/routers/: each module holds its use cases and results.
+
+`UseCases` builds every one of them once over one database, for the handlers.
+"""
+
+from __future__ import annotations
+
+from roulette.storage.uow import Database
+from roulette.usecases.account import DeleteUser, GetUser, RegisterUser, SetLanguage, UpdatePreferences, UpdateProfile
+from roulette.usecases.after_chat import BlockPartner, RatePartner, ReportPartner, ReportPolicy
+from roulette.usecases.chat import CloseChat, EditMessage, FloodPolicy, RecordRelayed, SendMessage
+from roulette.usecases.moderation import BanUser, GetChatHistory, GetStats, PurgeExpired, SetBotBlocked
+from roulette.usecases.search import CancelSearch, GetCurrentChat, StartSearch
+
+
+class UseCases:
+    """Every use case, built once over one database and handed to the handlers."""
+
+    def __init__(
+        self,
+        db: Database,
+        report_policy: ReportPolicy | None = None,
+        flood_policy: FloodPolicy | None = None,
+        retention_days: int = 7,
+    ) -> None:
+        self.register_user = RegisterUser(db)
+        self.get_user = GetUser(db)
+        self.update_profile = UpdateProfile(db)
+        self.update_preferences = UpdatePreferences(db)
+        self.set_language = SetLanguage(db)
+        self.delete_user = DeleteUser(db)
+        self.start_search = StartSearch(db)
+        self.cancel_search = CancelSearch(db)
+        self.get_current_chat = GetCurrentChat(db)
+        self.send_message = SendMessage(db, flood_policy or FloodPolicy())
+        self.record_relayed = RecordRelayed(db)
+        self.edit_message = EditMessage(db)
+        self.close_chat = CloseChat(db)
+        self.rate_partner = RatePartner(db)
+        self.report_partner = ReportPartner(db, report_policy or ReportPolicy())
+        self.block_partner = BlockPartner(db)
+        self.ban_user = BanUser(db)
+        self.set_bot_blocked = SetBotBlocked(db)
+        self.get_chat_history = GetChatHistory(db)
+        self.get_stats = GetStats(db)
+        self.purge_expired = PurgeExpired(db, retention_days)

@@ -1,0 +1,61 @@
+"""Users and chats set up through the use cases themselves, for the use case tests."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import asyncpg
+
+from roulette.domain import Gender, Interests, InterestsMode, Language, PartnerGender, Profile, SearchPreferences, User
+from roulette.usecases import UseCases
+from roulette.usecases.chat import ChatClosed
+from roulette.usecases.search import Paired, Waiting
+
+MAN, WOMAN = Gender.MALE, Gender.FEMALE
+ANYONE = PartnerGender.ANY
+
+
+async def member(
+    usecases: UseCases,
+    user_id: int,
+    gender: Gender | None = MAN,
+    age: int | None = 25,
+    *,
+    wants: PartnerGender = ANYONE,
+    ages: tuple[int, int] = (13, 99),
+    interests: tuple[str, ...] = (),
+    mode: InterestsMode = InterestsMode.PREFER,
+) -> User:
+    """A registered user with this profile and these preferences."""
+    await usecases.register_user(user_id, Language.EN)
+    await usecases.update_profile(user_id, Profile(gender, age, Interests.of(interests)))
+    user = await usecases.update_preferences(user_id, SearchPreferences(wants, ages[0], ages[1], mode))
+    assert isinstance(user, User)
+    return user
+
+
+async def chat_between(usecases: UseCases, first: int, second: int) -> int:
+    """`first` waits, `second` searches and gets `first`: the new chat's id."""
+    assert await usecases.start_search(first) == Waiting()
+    result = await usecases.start_search(second)
+    assert isinstance(result, Paired) and result.partner.id == first
+    return result.chat_id
+
+
+async def ended_chat_between(usecases: UseCases, first: int, second: int) -> int:
+    chat_id = await chat_between(usecases, first, second)
+    assert isinstance(await usecases.close_chat(first), ChatClosed)
+    return chat_id
+
+
+async def wait_until_a_query_waits_for_a_lock(pool: asyncpg.Pool[Any]) -> None:
+    """Return once some transaction of this database is blocked on a row lock."""
+    for _ in range(500):
+        waiting = await pool.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        if waiting:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("no query ever waited for the lock")

@@ -1,0 +1,114 @@
+"""Moderation use cases against a real database: bans, blocking the bot, figures, retention."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+
+from roulette.domain import MessageContent
+from roulette.usecases import UseCases
+from roulette.usecases.account import UserNotFound
+from roulette.usecases.chat import ChatClosed, NoChat
+from roulette.usecases.search import Banned, Idle, Waiting
+from tests.support.members import chat_between, ended_chat_between, member
+
+# --- moderation --------------------------------------------------------------------------
+
+
+async def test_a_ban_ends_the_chat_and_the_search_until_it_is_lifted(usecases: UseCases) -> None:
+    for user_id in (1, 2, 3):
+        await member(usecases, user_id)
+    chat_id = await chat_between(usecases, 1, 2)
+
+    banned = await usecases.ban_user(1, timedelta(days=1))
+
+    assert not isinstance(banned, UserNotFound)
+    user, ended = banned
+    assert ended == ChatClosed(chat_id, partner_id=2)
+    assert user.banned_until is not None and user.banned_until > datetime.now(UTC) + timedelta(hours=23)
+    assert await usecases.get_current_chat(2) == Idle()
+    assert await usecases.start_search(1) == Banned(user.banned_until)
+
+    unbanned = await usecases.ban_user(1, None)
+
+    assert not isinstance(unbanned, UserNotFound)
+    assert unbanned[0].banned_until is None and unbanned[1] is None
+    assert await usecases.start_search(1) == Waiting()
+
+
+async def test_banning_a_searching_user_takes_them_out_of_the_queue(usecases: UseCases) -> None:
+    await member(usecases, 1)
+    await member(usecases, 2)
+    await usecases.start_search(1)
+
+    banned = await usecases.ban_user(1, timedelta(hours=1))
+
+    assert not isinstance(banned, UserNotFound) and banned[1] is None
+    assert await usecases.get_current_chat(1) == Idle()
+    assert await usecases.start_search(2) == Waiting()
+
+
+async def test_banning_an_unknown_user_says_so(usecases: UseCases) -> None:
+    assert await usecases.ban_user(404, timedelta(hours=1)) == UserNotFound(404)
+    assert await usecases.ban_user(404, None) == UserNotFound(404)
+
+
+async def test_blocking_the_bot_ends_the_chat_and_the_search(usecases: UseCases) -> None:
+    for user_id in (1, 2, 3, 4):
+        await member(usecases, user_id)
+    chat_id = await chat_between(usecases, 1, 2)
+    await usecases.start_search(3)
+
+    assert await usecases.set_bot_blocked(1, True) == ChatClosed(chat_id, partner_id=2)
+    assert await usecases.set_bot_blocked(3, True) == NoChat()
+
+    assert await usecases.get_current_chat(2) == Idle()
+    assert await usecases.get_current_chat(3) == Idle()
+    assert await usecases.start_search(4) == Waiting()
+
+
+async def test_unblocking_the_bot_lets_the_user_meet_people_again(usecases: UseCases) -> None:
+    await member(usecases, 1)
+    await member(usecases, 2)
+    await usecases.set_bot_blocked(1, True)
+
+    assert await usecases.set_bot_blocked(1, False) == NoChat()
+
+    await chat_between(usecases, 1, 2)
+
+
+async def test_stats_count_users_chats_searches_messages_and_open_reports(usecases: UseCases) -> None:
+    for user_id in (1, 2, 3, 4, 5):
+        await member(usecases, user_id)
+    ended = await ended_chat_between(usecases, 1, 2)
+    await usecases.report_partner(1, ended, "spam")
+    await chat_between(usecases, 3, 4)
+    await usecases.send_message(3, 1, MessageContent.text_message("hi"))
+    await usecases.send_message(4, 1, MessageContent.text_message("hey"))
+    await usecases.start_search(5)
+
+    stats = await usecases.get_stats()
+
+    assert (stats.users, stats.new_users_24h) == (5, 5)
+    assert (stats.active_chats, stats.searching) == (1, 1)
+    assert (stats.messages_24h, stats.open_reports) == (2, 1)
+
+
+async def test_history_and_update_ids_past_retention_are_purged(usecases: UseCases, pool: asyncpg.Pool[Any]) -> None:
+    await member(usecases, 1)
+    await member(usecases, 2)
+    chat_id = await chat_between(usecases, 1, 2)
+    await usecases.send_message(1, 10, MessageContent.text_message("last week"))
+    await usecases.send_message(2, 11, MessageContent.text_message("today"))
+    await pool.execute("UPDATE messages SET created_at = now() - interval '8 days' WHERE source_message_id = 10")
+    await pool.execute(
+        "INSERT INTO processed_updates (update_id, processed_at) VALUES (1, now() - interval '2 days'), (2, now())"
+    )
+
+    assert await usecases.purge_expired() == (1, 1)
+
+    assert [m.content.text for m in await usecases.get_chat_history(chat_id)] == ["today"]
+    assert await pool.fetchval("SELECT array_agg(update_id) FROM processed_updates") == [2]
+    assert await usecases.purge_expired() == (0, 0)
