@@ -10,12 +10,14 @@ import pytest
 from aiogram.methods import (
     CopyMessage,
     CopyMessages,
+    EditMessageCaption,
     EditMessageText,
     ForwardMessage,
     ForwardMessages,
+    SendMediaGroup,
     SendMessage,
 )
-from aiogram.types import MessageEntity, Update
+from aiogram.types import InputMediaPhoto, MessageEntity, Update
 
 from roulette.bot.albums import ALBUM_SETTLE_SECONDS
 from roulette.bot.app import App
@@ -149,6 +151,83 @@ async def test_a_caption_mentioning_someone_by_id_is_copied_without_that_link(
     [copy] = deliveries_to(telegram, BOB.id)
     assert isinstance(copy, CopyMessage) and copy.message_id == message_id_of(pic)
     assert copy.caption == "look Ghost" and copy.caption_entities == [] and copy.parse_mode is None
+
+
+ACCOUNT_LINKS = [
+    "tg://user?id=4999",
+    "TG://openmessage?user_id=4999",
+    " tg:%2F%2Fuser%3Fid%3D4999",
+    "https://t.me/@id4999",
+]
+
+
+@pytest.mark.parametrize("url", ACCOUNT_LINKS)
+async def test_a_text_linking_to_an_account_by_id_is_sent_without_that_link(
+    app: App, telegram: FakeTelegram, chat_id: int, url: str
+) -> None:
+    account = MessageEntity(type="text_link", offset=0, length=5, url=url)
+    site = MessageEntity(type="text_link", offset=10, length=4, url="https://example.com/")
+    await app.dispatcher.feed_update(app.bot, message_update(ALICE, "click here, site", entities=[account, site]))
+
+    [sent] = deliveries_to(telegram, BOB.id)
+    assert isinstance(sent, SendMessage) and sent.text == "click here, site"
+    assert [(entity.type, entity.url) for entity in sent.entities or []] == [("text_link", "https://example.com/")]
+    assert "4999" not in repr(sent)
+
+
+async def test_a_caption_linking_to_an_account_by_id_is_copied_without_that_link(
+    app: App, telegram: FakeTelegram, chat_id: int
+) -> None:
+    account = MessageEntity(type="text_link", offset=0, length=4, url="tg://openmessage?user_id=4999")
+    pic = message_update(ALICE, photo=photo(), caption="look", caption_entities=[account])
+    await app.dispatcher.feed_update(app.bot, pic)
+
+    [copy] = deliveries_to(telegram, BOB.id)
+    assert isinstance(copy, CopyMessage) and copy.caption == "look" and copy.caption_entities == []
+    assert "4999" not in repr(copy)
+
+
+async def test_an_album_whose_caption_mentions_someone_stays_an_album_without_that_link(
+    app: App, telegram: FakeTelegram, chat_id: int
+) -> None:
+    mention = MessageEntity(type="text_mention", offset=5, length=5, user=tg_user(4999, first_name="Ghost"))
+    bold = MessageEntity(type="bold", offset=0, length=4)
+    album = album_updates(ALICE, 3, "trip", caption="with Ghost", caption_entities=[bold, mention])
+    for update in album:
+        await app.dispatcher.feed_update(app.bot, update)
+    stored = await copied_history(app, chat_id, expected=3)
+
+    [group] = deliveries_to(telegram, BOB.id) + telegram.of_type(SendMediaGroup)
+    assert isinstance(group, SendMediaGroup) and group.chat_id == BOB.id
+    assert all(isinstance(item, InputMediaPhoto) for item in group.media)
+    assert [item.media for item in group.media] == ["trip-0", "trip-1", "trip-2"]
+    assert group.media[0].caption == "with Ghost" and group.media[0].parse_mode is None
+    assert [(entity.type, entity.offset) for entity in group.media[0].caption_entities or []] == [("bold", 0)]
+    assert group.protect_content
+    assert "4999" not in repr(group) and "Ghost" not in repr(group.media[0].caption_entities)
+    assert all(item.relayed_message_id is not None for item in stored)
+
+
+async def test_an_edit_that_adds_a_link_to_an_account_reaches_the_partner_without_it(
+    app: App, telegram: FakeTelegram, chat_id: int
+) -> None:
+    typo = message_update(ALICE, "helo")
+    pic = message_update(ALICE, photo=photo(), caption="a view")
+    await app.dispatcher.feed_update(app.bot, typo)
+    await app.dispatcher.feed_update(app.bot, pic)
+    account = MessageEntity(type="text_link", offset=0, length=5, url="tg://user?id=4999")
+    mention = MessageEntity(type="text_mention", offset=0, length=1, user=tg_user(4999, first_name="Ghost"))
+
+    await app.dispatcher.feed_update(app.bot, edited_update(ALICE, message_id_of(typo), "hello", entities=[account]))
+    await app.dispatcher.feed_update(
+        app.bot, edited_update(ALICE, message_id_of(pic), photo=photo(), caption="a view", caption_entities=[mention])
+    )
+
+    [text_edit] = telegram.of_type(EditMessageText)
+    [caption_edit] = telegram.of_type(EditMessageCaption)
+    assert text_edit.text == "hello" and text_edit.entities == []
+    assert caption_edit.caption == "a view" and caption_edit.caption_entities == []
+    assert "4999" not in repr(text_edit) + repr(caption_edit)
 
 
 @pytest.mark.parametrize("personal", [{"contact": contact()}, {"location": location()}], ids=["contact", "location"])

@@ -7,6 +7,7 @@ would: users send updates, the bot calls the Bot API, and the tests read what us
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -522,3 +523,90 @@ async def test_twenty_users_searching_at_the_same_instant_are_each_paired_exactl
         assert senders == {partner_of[user.id]}
         assert sum("Partner found" in m.body for m in user.inbox) == 1
     assert_nobody_is_revealed(users)
+
+
+# --- what an attacker tries: the leak checks read what the partner's Telegram shows ----------
+# (the emulator's stored messages in the partner's chat, as the Bot API returns them), not what
+# the bot asked for.
+
+
+def shown_to(reader: SimUser) -> list[EmuMessage]:
+    return list(reader.inbox)
+
+
+def assert_shows_nobody(reader: SimUser, others: Sequence[SimUser]) -> None:
+    """Nothing in the reader's chat (as Telegram returns it: text, entities, buttons, everything)
+    carries another user's id, names or username, and no entity links to any account."""
+    for message in shown_to(reader):
+        shown = json.dumps(message.to_api(), ensure_ascii=False).lower()
+        for other in others:
+            for secret in (str(other.id), other.first_name, other.last_name, other.username):
+                assert secret is not None
+                assert secret.lower() not in shown, f"{reader!r} was shown {secret!r} of {other!r}: {shown}"
+        for entity in [*message.entities, *message.content.get("caption_entities", [])]:
+            assert entity["type"] != "text_mention" and "user" not in entity, message
+            assert not str(entity.get("url", "")).lower().lstrip().startswith(("tg:", "tg%3a")), message
+
+
+def mention_of(user: SimUser, offset: int, length: int) -> dict[str, object]:
+    return {"type": "text_mention", "offset": offset, "length": length, "user": dict(user.api_user)}
+
+
+def link(url: str, offset: int, length: int) -> dict[str, object]:
+    return {"type": "text_link", "offset": offset, "length": length, "url": url}
+
+
+async def test_an_album_caption_mentioning_someone_arrives_as_an_album_without_the_mention(
+    emulator: BotAPIEmulator, bot: BotProcess
+) -> None:
+    alice, bob = await strangers_in_a_chat(emulator)
+    ghost = stranger(emulator)  # a third person, never in this chat
+    caption = "meet my friend, and me"
+    entities = [
+        {"type": "bold", "offset": 0, "length": 4},
+        mention_of(ghost, 8, 6),
+        mention_of(alice, 20, 2),
+    ]
+    before = len(bob.inbox)
+    await alice.send_album(("photo", "video", "photo"), caption=caption, caption_entities=entities)
+    copies = (await bob.wait_for_messages(before + 3, WAIT))[before:]
+
+    assert len({copy.media_group_id for copy in copies}) == 1 and copies[0].media_group_id is not None
+    assert [copy.kind for copy in copies] == ["photo", "video", "photo"]
+    assert copies[0].caption == caption
+    assert copies[0].content["caption_entities"] == [{"type": "bold", "offset": 0, "length": 4}]
+    assert all(copy.protect_content for copy in copies)
+    assert_shows_nobody(bob, [alice, ghost])
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "tg://user?id={id}",
+        "TG://OpenMessage?User_Id={id}",
+        " tg:%2F%2Fuser%3Fid%3D{id}",
+        "tg://openmessage?chat_id={id}",
+        "https://t.me/@id{id}",
+    ],
+)
+async def test_a_link_that_opens_an_account_by_id_never_reaches_the_partner(
+    emulator: BotAPIEmulator, bot: BotProcess, template: str
+) -> None:
+    alice, bob = await strangers_in_a_chat(emulator)
+    ghost = stranger(emulator)
+    text = "click me and my site"
+    entities = [link(template.format(id=alice.id), 0, 5), link("https://example.com/", 12, 7)]
+    await alice.send_text(text, entities=entities)
+    copy = await bob.wait_for_text(text, WAIT)  # sent again from its parts: not a copy of `sent`
+    assert copy.entities == [link("https://example.com/", 12, 7)]
+
+    photo = await alice.send_media("photo", "a friend", caption_entities=[link(template.format(id=ghost.id), 2, 6)])
+    photo_copy = await copy_of(bob, alice, photo)
+    assert photo_copy.caption == "a friend" and "caption_entities" not in photo_copy.content
+
+    plain = await alice.send_text("an ordinary message")
+    plain_copy = await copy_of(bob, alice, plain)
+    await alice.edit_text(plain, "an ordinary message, edited", entities=[link(template.format(id=ghost.id), 3, 8)])
+    await bob.wait_for(lambda m: m is plain_copy and m.text == "an ordinary message, edited", WAIT)
+    assert plain_copy.entities == []
+    assert_shows_nobody(bob, [alice, ghost])

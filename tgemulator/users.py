@@ -242,6 +242,7 @@ class SimUser(PrivateChat):
         caption: str | None = None,
         *,
         reply_to: int | None = None,
+        caption_entities: list[JSONDict] | None = None,
     ) -> list[int]:
         """Send several media messages sharing one ``media_group_id`` (caption on the first)."""
         if not 2 <= len(kinds) <= 10:
@@ -256,6 +257,7 @@ class SimUser(PrivateChat):
                 emoji=None,
                 file_name=None,
                 mime_type=None,
+                caption_entities=caption_entities if index == 0 else None,
             )
             for index, kind in enumerate(kinds)
         ]

@@ -6,8 +6,10 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
-from aiogram.methods import CopyMessages
+from aiogram.types import Message, MessageEntity
 
+from roulette.anonymity import AlbumItem
+from roulette.bot.copies import album_item_of, send_album
 from roulette.bot.delivery import Courier
 from roulette.settings import Settings
 from roulette.usecases import UseCases
@@ -24,12 +26,13 @@ class _Album:
     sender_id: int
     partner_id: int
     media_group_id: str
-    items: list[tuple[int, int]] = field(default_factory=list)  # (stored message id, source message id)
+    # (stored message id, source message id, the parts to send it again)
+    items: list[tuple[int, int, AlbumItem[MessageEntity] | None]] = field(default_factory=list)
     timer: asyncio.TimerHandle | None = None
 
 
 class Albums:
-    """Collects an album's messages, then copies them together with copyMessages.
+    """Collects an album's messages, then sends them on together as one album.
 
     An album is flushed after a short quiet period, or at once when the same user sends
     anything else, so the user's messages still reach the partner in the order sent.
@@ -45,13 +48,13 @@ class Albums:
     async def add(
         self,
         relay: Relay,
-        sender_id: int,
-        source_message_id: int,
+        message: Message,
         media_group_id: str,
         courier: Courier,
         usecases: UseCases,
         settings: Settings,
     ) -> None:
+        sender_id, source_message_id = message.chat.id, message.message_id
         album = self._pending.get(sender_id)
         if album is not None and (album.media_group_id != media_group_id or album.partner_id != relay.partner_id):
             await self.settle(sender_id, courier, usecases, settings)
@@ -59,9 +62,9 @@ class Albums:
         if album is None:
             album = _Album(sender_id, relay.partner_id, media_group_id)
             self._pending[sender_id] = album
-        if (relay.message_id, source_message_id) in album.items:
+        if any(item[:2] == (relay.message_id, source_message_id) for item in album.items):
             return  # the same update delivered again before the album went out
-        album.items.append((relay.message_id, source_message_id))
+        album.items.append((relay.message_id, source_message_id, album_item_of(message)))
         if album.timer is not None:
             album.timer.cancel()
         loop = asyncio.get_running_loop()
@@ -95,23 +98,22 @@ class Albums:
     async def _copy(self, album: _Album, courier: Courier, usecases: UseCases, settings: Settings) -> None:
         items = sorted(album.items, key=lambda item: item[1])
         try:
-            copies = await courier.send(
-                CopyMessages(
-                    chat_id=album.partner_id,
-                    from_chat_id=album.sender_id,
-                    message_ids=[source for _stored, source in items],
-                    protect_content=settings.protect_content,
-                ),
-                recipient=album.partner_id,
+            copy_ids = await send_album(
+                album.sender_id,
+                album.partner_id,
+                [source for _stored, source, _parts in items],
+                [parts for _stored, _source, parts in items],
+                courier,
+                settings.protect_content,
             )
         except Exception:
             log.exception("album copy failed")
             return
-        if copies is None:
+        if copy_ids is None:
             return
         await asyncio.gather(
             *(
-                usecases.record_relayed(stored_id, copy.message_id)
-                for (stored_id, _source), copy in zip(items, copies, strict=False)
+                usecases.record_relayed(stored_id, copy_id)
+                for (stored_id, _source, _parts), copy_id in zip(items, copy_ids, strict=False)
             )
         )

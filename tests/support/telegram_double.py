@@ -21,6 +21,7 @@ from aiogram.methods import (
     SendAnimation,
     SendAudio,
     SendDocument,
+    SendMediaGroup,
     SendMessage,
     SendPhoto,
     SendSticker,
@@ -154,6 +155,16 @@ class FakeTelegram(BaseSession):
             return MessageId(message_id=self._next_id(method.chat_id))
         if isinstance(method, CopyMessages):
             return [MessageId(message_id=self._next_id(method.chat_id)) for _ in method.message_ids]
+        if isinstance(method, SendMediaGroup):
+            return [
+                Message(
+                    message_id=self._next_id(method.chat_id),
+                    date=datetime.now(UTC),
+                    chat=Chat(id=int(method.chat_id), type="private"),
+                    from_user=BOT_USER,
+                )
+                for _ in method.media
+            ]
         if isinstance(
             method,
             SendMessage | SendPhoto | SendVideo | SendAnimation | SendAudio | SendDocument | SendVoice | SendSticker,
@@ -213,7 +224,8 @@ def message_update(user: User, text: str | None = None, *, message_id: int | Non
     return Update(update_id=next(_update_ids), message=message)
 
 
-def edited_update(user: User, message_id: int, text: str) -> Update:
+def edited_update(user: User, message_id: int, text: str | None = None, **fields: Any) -> Update:
+    """An edit of `user`'s message: a new text, or other Message fields (caption=..., entities=...)."""
     message = Message(
         message_id=message_id,
         date=datetime.now(UTC),
@@ -221,6 +233,7 @@ def edited_update(user: User, message_id: int, text: str) -> Update:
         chat=Chat(id=user.id, type="private"),
         from_user=user,
         text=text,
+        **fields,
     )
     return Update(update_id=next(_update_ids), edited_message=message)
 
@@ -318,10 +331,14 @@ def replied(chat_id: int, message_id: int, text: str = "…") -> Message:
     return Message(message_id=message_id, date=datetime.now(UTC), chat=Chat(id=chat_id, type="private"), text=text)
 
 
-def album_updates(user: User, count: int = 3, media_group_id: str = "album-1") -> list[Update]:
-    """An album: `count` photos sharing a media_group_id, as Telegram delivers them (one update each)."""
+def album_updates(user: User, count: int = 3, media_group_id: str = "album-1", **first: Any) -> list[Update]:
+    """An album: `count` photos sharing a media_group_id, as Telegram delivers them (one update each);
+    `first` are fields of the first one only (caption=..., caption_entities=...)."""
     return [
-        message_update(user, photo=photo(f"{media_group_id}-{n}"), media_group_id=media_group_id) for n in range(count)
+        message_update(
+            user, photo=photo(f"{media_group_id}-{n}"), media_group_id=media_group_id, **(first if n == 0 else {})
+        )
+        for n in range(count)
     ]
 
 

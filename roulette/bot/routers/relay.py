@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
-from aiogram.methods import CopyMessage, EditMessageCaption, EditMessageText, SendMessage
-from aiogram.types import Message, MessageEntity, ReplyParameters
+from aiogram.methods import CopyMessage
+from aiogram.types import Message, ReplyParameters
 from aiogram.utils.i18n import gettext as _
 
 from roulette.bot.albums import Albums
+from roulette.bot.copies import send_copy, send_edit
 from roulette.bot.delivery import Courier, is_message_gone
 from roulette.bot.filters import NotCommand
 from roulette.bot.typed_answers import TypedAnswers
@@ -87,17 +88,6 @@ def content_of(message: Message) -> MessageContent | Refused:
     if message.contact is not None or message.location is not None or message.venue is not None:
         return Refused("personal")
     return Refused("unsupported")
-
-
-def _without_mentions(entities: list[MessageEntity] | None) -> list[MessageEntity] | None:
-    """Drop text_mention entities: they link to a user's profile by id."""
-    if not entities:
-        return entities
-    return [entity for entity in entities if entity.type != "text_mention"]
-
-
-def _has_mentions(entities: list[MessageEntity] | None) -> bool:
-    return bool(entities) and any(entity.type == "text_mention" for entity in entities or ())
 
 
 class FloodNotices:
@@ -191,7 +181,7 @@ async def relay_message(
             )
         return
     if message.media_group_id is not None:
-        await albums.add(result, sender.id, message.message_id, message.media_group_id, courier, usecases, settings)
+        await albums.add(result, message, message.media_group_id, courier, usecases, settings)
         return
     await albums.settle(sender.id, courier, usecases, settings)
     await _copy(message, result, usecases, courier, settings)
@@ -212,7 +202,7 @@ async def _copy(message: Message, relay: Relay, usecases: UseCases, courier: Cou
         else None
     )
     try:
-        copy_id = await _send_copy(message, relay, reply_parameters, courier, settings)
+        copy_id = await send_copy(message, relay.partner_id, reply_parameters, courier, settings.protect_content)
     except TelegramBadRequest as error:
         log.warning("copy refused by Telegram: %s", error.message)
         await message.answer(_("Telegram refused to deliver this message to your partner."))
@@ -220,42 +210,6 @@ async def _copy(message: Message, relay: Relay, usecases: UseCases, courier: Cou
     if copy_id is None:  # the partner blocked the bot; their chat has been ended and the sender told
         return
     await usecases.record_relayed(relay.message_id, copy_id)
-
-
-async def _send_copy(
-    message: Message,
-    relay: Relay,
-    reply_parameters: ReplyParameters | None,
-    courier: Courier,
-    settings: Settings,
-) -> int | None:
-    """Copy the message to the partner; the copy's id, or None if the partner blocked the bot."""
-    if message.text is not None and _has_mentions(message.entities):
-        sent = await courier.send(
-            SendMessage(
-                chat_id=relay.partner_id,
-                text=message.text,
-                entities=_without_mentions(message.entities),
-                parse_mode=None,
-                reply_parameters=reply_parameters,
-                protect_content=settings.protect_content,
-            ),
-            recipient=relay.partner_id,
-        )
-        return sent.message_id if sent is not None else None
-    copy = CopyMessage(
-        chat_id=relay.partner_id,
-        from_chat_id=message.chat.id,
-        message_id=message.message_id,
-        reply_parameters=reply_parameters,
-        protect_content=settings.protect_content,
-    )
-    if _has_mentions(message.caption_entities):
-        copy.caption = message.caption
-        copy.caption_entities = _without_mentions(message.caption_entities)
-        copy.parse_mode = None
-    copied = await courier.send(copy, recipient=relay.partner_id)
-    return copied.message_id if copied is not None else None
 
 
 async def _copy_unstored(message: Message, usecases: UseCases, courier: Courier, settings: Settings) -> None:
@@ -288,28 +242,7 @@ async def relay_edit(message: Message, usecases: UseCases, courier: Courier) -> 
     if not isinstance(result, EditRelay):
         return
     try:
-        if message.text is not None:
-            await courier.send(
-                EditMessageText(
-                    chat_id=result.partner_id,
-                    message_id=result.relayed_message_id,
-                    text=message.text,
-                    entities=_without_mentions(message.entities),
-                    parse_mode=None,
-                ),
-                recipient=result.partner_id,
-            )
-        else:
-            await courier.send(
-                EditMessageCaption(
-                    chat_id=result.partner_id,
-                    message_id=result.relayed_message_id,
-                    caption=message.caption,
-                    caption_entities=_without_mentions(message.caption_entities),
-                    parse_mode=None,
-                ),
-                recipient=result.partner_id,
-            )
+        await send_edit(message, result.partner_id, result.relayed_message_id, courier)
     except TelegramBadRequest as error:
         if "not modified" not in error.message and not is_message_gone(error):
             raise
