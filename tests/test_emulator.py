@@ -28,6 +28,7 @@ from aiogram.filters import CommandStart
 from aiogram.methods import GetMe, SendMessage
 from aiogram.types import (
     BotCommand,
+    BotCommandScopeAllPrivateChats,
     BotCommandScopeChat,
     BufferedInputFile,
     CallbackQuery,
@@ -38,8 +39,10 @@ from aiogram.types import (
     InputMediaPhoto,
     KeyboardButton,
     Message,
+    MessageReactionUpdated,
     ReactionTypeEmoji,
     ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
     ReplyParameters,
 )
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
@@ -47,6 +50,8 @@ from aiohttp import web
 
 import tgemulator
 from tgemulator import BotAPIEmulator, EmulatorConfig, SimUser
+from tgemulator.methods.interaction import commands_for
+from tgemulator.page import serve_page
 
 TOKEN = "123456:TEST-TOKEN"
 PACKAGE = Path(tgemulator.__file__).resolve().parent
@@ -550,6 +555,137 @@ async def test_commands_by_scope_and_language_and_reactions(emu: BotAPIEmulator,
     assert alice.message(mid).reactions == [{"type": "emoji", "emoji": "👍"}]
     assert await bot.set_message_reaction(alice.id, mid, reaction=[])
     assert alice.message(mid).reactions == []
+
+
+async def test_a_users_command_menu_is_found_as_telegram_finds_it(emu: BotAPIEmulator, bot: Bot) -> None:
+    english, russian, german = (
+        emu.user(first_name=n, language_code=c) for n, c in (("E", "en"), ("R", "ru"), ("G", "de"))
+    )
+    everyone = [BotCommand(command="start", description="Start")]
+    await bot.set_my_commands(everyone)
+    assert [c["command"] for c in commands_for(emu, german)] == ["start"]
+    private = BotCommandScopeAllPrivateChats()
+    await bot.set_my_commands([BotCommand(command="search", description="Find a partner")], scope=private)
+    await bot.set_my_commands(
+        [BotCommand(command="search", description="Найти собеседника")], scope=private, language_code="ru"
+    )
+    await bot.set_my_commands(
+        [BotCommand(command="ban", description="Ban")], scope=BotCommandScopeChat(chat_id=english.id)
+    )
+    assert commands_for(emu, russian) == [{"command": "search", "description": "Найти собеседника"}]
+    assert commands_for(emu, german) == [{"command": "search", "description": "Find a partner"}]
+    assert [c["command"] for c in commands_for(emu, english)] == ["ban"]
+
+
+async def test_reply_keyboards_from_send_and_copy_and_their_removal(emu: BotAPIEmulator, bot: Bot) -> None:
+    alice = await _started(emu, bot, "Alice")
+    keyboard = ReplyKeyboardMarkup(
+        keyboard=[[KeyboardButton(text="⏭ Next"), KeyboardButton(text="⏹ Stop")]],
+        is_persistent=True,
+        resize_keyboard=True,
+        input_field_placeholder="Say hi",
+    )
+    await bot.send_message(alice.id, "in a chat", reply_markup=keyboard)
+    assert alice.reply_keyboard is not None
+    assert alice.reply_keyboard["keyboard"] == [[{"text": "⏭ Next"}, {"text": "⏹ Stop"}]]
+    assert alice.reply_keyboard["is_persistent"] is True and alice.reply_keyboard["resize_keyboard"] is True
+    assert alice.reply_keyboard["input_field_placeholder"] == "Say hi"
+
+    mid = await alice.send_text("copy me")
+    search = ReplyKeyboardMarkup(keyboard=[[KeyboardButton(text="🔎 Search")]], resize_keyboard=True)
+    await bot.copy_message(alice.id, alice.id, mid, reply_markup=search)
+    assert alice.reply_keyboard is not None
+    assert alice.reply_keyboard["keyboard"] == [[{"text": "🔎 Search"}]]
+
+    await bot.send_message(alice.id, "chat over", reply_markup=ReplyKeyboardRemove())
+    assert alice.reply_keyboard is None
+    with pytest.raises(TelegramBadRequest, match="keyboard"):
+        await bot.send_message(
+            alice.id, "empty", reply_markup=ReplyKeyboardMarkup(keyboard=[[KeyboardButton(text="")]])
+        )
+
+
+async def test_a_users_reaction_reaches_the_bot_only_when_it_asked_for_reactions(emu: BotAPIEmulator, bot: Bot) -> None:
+    alice = await _started(emu, bot, "Alice")
+    sent = await bot.send_message(alice.id, "how are you?")
+    await alice.react(sent.message_id, "👍")
+    assert await _drain(bot) == []  # not in the default allowed_updates, as on Telegram
+    assert alice.message(sent.message_id).user_reactions == [{"type": "emoji", "emoji": "👍"}]
+
+    await bot.get_updates(allowed_updates=["message", "message_reaction"], timeout=0)
+    await alice.react(sent.message_id, "❤")
+    await alice.react(sent.message_id, None)
+    reactions = [u.message_reaction for u in await _drain(bot)]
+    assert all(isinstance(r, MessageReactionUpdated) for r in reactions)
+    changed, removed = reactions
+    assert changed is not None and removed is not None
+    assert changed.chat.id == alice.id and changed.message_id == sent.message_id
+    assert changed.user is not None and changed.user.id == alice.id
+    assert [r.model_dump(mode="json") for r in changed.old_reaction] == [{"type": "emoji", "emoji": "👍"}]
+    assert [r.model_dump(mode="json") for r in changed.new_reaction] == [{"type": "emoji", "emoji": "❤"}]
+    assert [r.model_dump(mode="json") for r in removed.old_reaction] == [{"type": "emoji", "emoji": "❤"}]
+    assert removed.new_reaction == []
+    assert alice.message(sent.message_id).user_reactions == []
+
+
+async def test_the_bots_reaction_and_deletion_show_in_the_users_chat(emu: BotAPIEmulator, bot: Bot) -> None:
+    alice = await _started(emu, bot, "Alice")
+    mid = await alice.send_text("hello")
+    before = alice.rev
+    assert await bot.set_message_reaction(alice.id, mid, reaction=[ReactionTypeEmoji(emoji="🔥")])
+    seen = alice.message(mid).to_dict()
+    assert seen["reactions"] == [{"type": "emoji", "emoji": "🔥"}] and seen["rev"] > before
+    with pytest.raises(TelegramBadRequest, match="REACTIONS_TOO_MANY|reaction"):
+        await bot.set_message_reaction(
+            alice.id, mid, reaction=[ReactionTypeEmoji(emoji="🔥"), ReactionTypeEmoji(emoji="👍")]
+        )
+
+    copy = await bot.copy_message(alice.id, alice.id, mid)
+    assert await bot.delete_message(alice.id, copy.message_id)
+    assert alice.message(copy.message_id).to_dict()["deleted"] is True
+
+
+async def test_spoilers_and_caption_position_pass_through_on_media(emu: BotAPIEmulator, bot: Bot) -> None:
+    alice = await _started(emu, bot, "Alice")
+    photo_mid = await alice.send_photo(caption="sea")
+    file_id = alice.message(photo_mid).file_id
+    assert file_id is not None
+    photo = await bot.send_photo(alice.id, file_id, caption="blurred", has_spoiler=True, show_caption_above_media=True)
+    assert photo.has_media_spoiler and photo.show_caption_above_media
+    stored = alice.message(photo.message_id).content
+    assert stored["has_media_spoiler"] is True and stored["show_caption_above_media"] is True
+
+    album = await bot.send_media_group(
+        alice.id,
+        [InputMediaPhoto(media=file_id, has_spoiler=True), InputMediaPhoto(media=file_id, caption="two")],
+    )
+    assert [m.has_media_spoiler for m in album] == [True, None]
+
+    above = await bot.copy_message(alice.id, alice.id, photo_mid, show_caption_above_media=True)
+    assert alice.message(above.message_id).content["show_caption_above_media"] is True
+    assert alice.message(above.message_id).caption == "sea"
+
+
+async def test_a_restarted_page_server_gets_the_same_port() -> None:
+    """Connections of the last run linger in TIME_WAIT; the new server must still get the port."""
+    first = BotAPIEmulator(token=TOKEN)
+    runner = await serve_page(first)
+    port = first.port
+    async with aiohttp.ClientSession() as http:
+        for _ in range(3):
+            async with http.get(f"{first.base_url}/_emu") as response:
+                assert response.status == 200
+        await first.stop()
+        await runner.cleanup()  # the server closes the kept-alive connections: TIME_WAIT on its side
+    second = BotAPIEmulator(token=TOKEN)
+    runner = await serve_page(second, port=port)
+    try:
+        assert second.port == port
+        async with aiohttp.ClientSession() as http, http.get(f"{second.base_url}/") as response:
+            assert response.status == 200
+    finally:
+        await second.stop()
+        await runner.cleanup()
 
 
 # ------------------------------------------------------------------ webhook

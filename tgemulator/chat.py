@@ -66,8 +66,6 @@ class PrivateChat:
         self.chat_instance = str(-(user_id * 7919 + 13) % 10**18)
         self._next_message_id = 1
         self._waiters: list[asyncio.Future[None]] = []
-        #: The user's own reaction per message id (``message_reaction`` carries old and new).
-        self.my_reactions: dict[int, list[JSONDict]] = {}
 
     def __repr__(self) -> str:
         return f"SimUser(id={self.id}, first_name={self.first_name!r})"

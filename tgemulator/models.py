@@ -181,6 +181,8 @@ class EmuMessage:
     deleted: bool = False
     #: Reactions the bot set on this message (``setMessageReaction``).
     reactions: list[JSONDict] = field(default_factory=list, repr=False)
+    #: The user's own reaction on this message (what their ``message_reaction`` update said).
+    user_reactions: list[JSONDict] = field(default_factory=list, repr=False)
     copied_from: tuple[int, int] | None = None
     #: ``time.perf_counter()`` when the message was stored.
     stored_at: float = 0.0
@@ -312,6 +314,7 @@ class EmuMessage:
             "edit_count": len(self.edit_history),
             "deleted": self.deleted,
             "reactions": self.reactions,
+            "user_reactions": self.user_reactions,
             "method": self.method,
             "date": self.date,
             "rev": self.rev,

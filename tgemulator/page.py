@@ -3,7 +3,6 @@ emulator on one address (same origin, so the page calls the user API directly)."
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 from aiohttp import web
@@ -46,21 +45,23 @@ def build_page_application(emulator: BotAPIEmulator) -> web.Application:
     return app
 
 
-def _port_is_free(host: str, port: int) -> bool:
-    with socket.socket() as probe:
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return False
-    return True
-
-
 async def serve_page(emulator: BotAPIEmulator, host: str = "127.0.0.1", port: int = 0) -> web.AppRunner:
-    """Serve the page and the emulator on ``host:port`` (another free port if taken)."""
-    if port and not _port_is_free(host, port):
-        port = 0
+    """Serve the page and the emulator on ``host:port``, or on a free port if another program has it.
+
+    The address is reused (SO_REUSEADDR): connections of the previous run linger in TIME_WAIT for
+    a minute after a restart, and without it the port would look taken, the sandbox would move,
+    and the open tab could never find it again.
+    """
     runner = web.AppRunner(build_page_application(emulator), access_log=None, shutdown_timeout=1.0)
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
+    site = web.TCPSite(runner, host, port, reuse_address=True)
+    try:
+        await site.start()
+    except OSError:
+        await site.stop()
+        if not port:
+            await runner.cleanup()
+            raise
+        await web.TCPSite(runner, host, 0, reuse_address=True).start()
     emulator.host, emulator.port = host, int(runner.addresses[0][1])
     return runner

@@ -126,7 +126,14 @@ def _button_from_text(value: Any) -> Any:
 class ReplyButton(BaseModel):
     model_config = ConfigDict(extra="allow")
 
-    text: str = Field(min_length=1)
+    text: str
+
+    @field_validator("text")
+    @classmethod
+    def _has_text(cls, value: str) -> str:
+        if not value:
+            raise ValueError("keyboard button text must be non-empty")
+        return value
 
 
 class ReplyKeyboard(BaseModel):

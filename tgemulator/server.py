@@ -222,27 +222,9 @@ class BotAPIEmulator:
         return list(self._users.values())
 
     # ------------------------------------------------------- faults, hooks
-    def fail_next(
-        self,
-        method: str | None = None,
-        status: int = 429,
-        *,
-        retry_after: int | None = 1,
-        count: int = 1,
-        chat_id: int | None = None,
-        description: str | None = None,
-        apply: bool = False,
-    ) -> Fault:
-        """See :meth:`tgemulator.faults.Faults.fail_next`."""
-        return self.faults.fail_next(
-            method,
-            status,
-            retry_after=retry_after,
-            count=count,
-            chat_id=chat_id,
-            description=description,
-            apply=apply,
-        )
+    def fail_next(self, method: str | None = None, status: int = 429, **options: Any) -> Fault:
+        """Fail the next calls of ``method``: see :meth:`tgemulator.faults.Faults.fail_next`."""
+        return self.faults.fail_next(method, status, **options)
 
     def set_delay(self, method: str | None = None, seconds: float = 0.2) -> None:
         """Delay answers of ``method`` (every method if ``None``); 0 removes the delay."""

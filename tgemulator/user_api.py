@@ -12,12 +12,14 @@ JSON objects, validated by the pydantic models below.
 ``POST /_emu/users/{id}/edit``                  ``Edit``: ``{"message_id", "text"|"caption"}``
 ``POST /_emu/users/{id}/press``                 ``Press``: ``{"message_id", "data"|"text"}`` (``text`` presses
                                                 the inline button with that label); result ``{"callback_query_id"}``
-``POST /_emu/users/{id}/react``                 ``React``: ``{"message_id", "emoji"}`` (null clears)
+``POST /_emu/users/{id}/react``                 ``React``: ``{"message_id", "emoji"}`` (null clears); the bot
+                                                gets ``message_reaction`` if its ``allowed_updates`` ask
 ``POST /_emu/users/{id}/block`` / ``unblock``
 ``GET  /_emu/users/{id}/messages?after=<message_id>&since=<rev>&timeout=<s>``
         the chat in order (both directions, keyboards, edit/delete state): messages with id >
         ``after`` or changed after revision ``since``, waiting up to ``timeout`` seconds while
-        there are none. Result ``{"messages", "rev", "reply_keyboard", "blocked"}``
+        there are none. Result ``{"messages", "rev", "reply_keyboard", "commands", "blocked"}``
+        (``commands``: the bot's command menu for this user, see ``methods.interaction.commands_for``)
 ``GET  /_emu/users/{id}/callback_answers``
 ``GET  /_emu/stats``                            counters and webhook state
 ``POST /_emu/faults`` (``NewFault``), ``DELETE /_emu/faults``, ``POST /_emu/delay`` (``Delay``)
@@ -33,6 +35,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .methods.interaction import commands_for
 from .models import FILE_KINDS, ApiError
 
 if TYPE_CHECKING:
@@ -305,7 +308,15 @@ async def messages(request: web.Request) -> web.Response:
         if remaining <= 0 or not await user.wait_changed(remaining):
             break
         found = select()
-    return _ok({"messages": found, "rev": user.rev, "reply_keyboard": user.reply_keyboard, "blocked": user.blocked})
+    return _ok(
+        {
+            "messages": found,
+            "rev": user.rev,
+            "reply_keyboard": user.reply_keyboard,
+            "commands": commands_for(_emulator(request), user),
+            "blocked": user.blocked,
+        }
+    )
 
 
 @user_api_routes.get(USER + "/callback_answers")

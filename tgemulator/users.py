@@ -326,13 +326,19 @@ class SimUser(PrivateChat):
         return await self.press(message_id, self.message(message_id).callback_data(text))
 
     async def react(self, message_id: int, emoji: str | None) -> None:
-        """Set (or with ``None`` clear) the user's reaction; emits ``message_reaction``."""
+        """Set (or with ``None`` clear) the user's reaction on a message of the chat.
+
+        The bot hears of it (``message_reaction``) only when its ``allowed_updates`` ask for
+        reactions, as on Telegram.
+        """
         self._ensure_can_act()
-        if message_id not in self.messages:
+        message = self.messages.get(message_id)
+        if message is None or message.deleted:
             raise ValueError(f"no message {message_id} in chat {self.id}")
-        old = self.my_reactions.get(message_id, [])
+        old = message.user_reactions
         new = [{"type": "emoji", "emoji": emoji}] if emoji else []
-        self.my_reactions[message_id] = new
+        message.user_reactions = new
+        self.touch(message)
         payload = {
             "chat": self.api_chat,
             "message_id": message_id,

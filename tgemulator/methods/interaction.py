@@ -13,6 +13,7 @@ from .registry import Files, MethodTable
 
 if TYPE_CHECKING:
     from ..server import BotAPIEmulator
+    from ..users import SimUser
 
 table = MethodTable()
 
@@ -30,12 +31,32 @@ async def answer_callback_query(emu: BotAPIEmulator, p: params.AnswerCallbackQue
     return True
 
 
+def _scope_key(scope: JSONDict | None) -> str:
+    if not scope or scope.get("type") == "default":
+        return "default"
+    return json.dumps(scope, sort_keys=True, separators=(",", ":"))
+
+
 def commands_key(p: params.CommandsScope) -> tuple[str, str]:
     """Commands are kept per (scope, language), the default scope under ``"default"``."""
-    scope = None if p.scope is None else params.dump(p.scope)
-    if not scope or scope.get("type") == "default":
-        return "default", p.language_code
-    return json.dumps(scope, sort_keys=True, separators=(",", ":")), p.language_code
+    return _scope_key(None if p.scope is None else params.dump(p.scope)), p.language_code
+
+
+def commands_for(emu: BotAPIEmulator, user: SimUser) -> list[JSONDict]:
+    """The command menu a user sees in their private chat, found the way Telegram finds it:
+    the narrowest scope first, and in each scope their language before the commands for all."""
+    scopes = (
+        _scope_key({"type": "chat", "chat_id": user.id}),
+        _scope_key({"type": "all_private_chats"}),
+        _scope_key(None),
+    )
+    languages = (user.language_code, "") if user.language_code else ("",)
+    for scope in scopes:
+        for language in languages:
+            commands = emu.bot_commands.get((scope, language))
+            if commands:
+                return list(commands)
+    return []
 
 
 @table.method("setMyCommands", params.SetMyCommands)
@@ -45,6 +66,8 @@ async def set_my_commands(emu: BotAPIEmulator, p: params.SetMyCommands, files: F
         emu.bot_commands[key] = [params.dump(command) for command in p.commands]
     else:
         emu.bot_commands.pop(key, None)
+    for user in emu.users:
+        user.touch()  # an open sandbox page shows the new menu at once
     return True
 
 
