@@ -4,6 +4,10 @@ Two simulated users are created on the page, go through onboarding by clicking t
 buttons and typing, get paired, exchange a message and a sample photo, end the chat with
 /stop and rate each other with 👍. Everything is asserted on what the page shows.
 
+The page as a Telegram look-alike (the bot's command menu, reply keyboards, reactions,
+formatting, fonts, a sandbox that restarts) is driven by the test itself acting as the bot
+through the Bot API, so each behaviour is checked on its own.
+
 Needs Debian's Chromium and the ``playwright`` package (no browser download):
 
     apt-get install -y chromium
@@ -23,11 +27,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import (
+    BotCommand,
+    BotCommandScopeAllPrivateChats,
+    KeyboardButton,
+    ReactionTypeEmoji,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
 from aiohttp import web
 
 from roulette.bot.app import run_polling
 from roulette.sandbox import SANDBOX_TOKEN, sandbox_emulator
 from roulette.settings import load_settings
+from tgemulator import BotAPIEmulator
 from tgemulator.page import serve_page
 
 pytestmark = pytest.mark.browser
@@ -126,7 +143,7 @@ def bot_message(column: Any, text: str | re.Pattern[str]) -> Any:
 
 
 async def onboard(column: Any, gender_button: str, age: str, interest: str) -> None:
-    await column.get_by_role("button", name="/start", exact=True).click()
+    await column.get_by_role("button", name="START", exact=True).click()
     welcome = bot_message(column, "What is your gender?")
     await welcome.get_by_role("button", name=gender_button).click()
     await expect(bot_message(column, "How old are you?")).to_be_visible()
@@ -215,3 +232,227 @@ async def test_two_people_meet_talk_swap_a_photo_and_rate_each_other(sandbox: st
         # once rated, only Report and Block stay under the message
         await expect(rating.get_by_role("button", name="👍", exact=True)).to_have_count(0)
         await expect(rating.get_by_role("button", name="🚩 Report")).to_be_visible()
+
+
+# --- the page as a Telegram look-alike, with the test as the bot -----------------------------------
+
+
+@pytest.fixture
+async def page_server() -> AsyncIterator[BotAPIEmulator]:
+    """The page and the emulator, and no bot: the test plays the bot."""
+    emulator = sandbox_emulator()
+    runner = await serve_page(emulator, port=0)
+    try:
+        yield emulator
+    finally:
+        await emulator.stop()
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def bot(page_server: BotAPIEmulator) -> AsyncIterator[Bot]:
+    client = Bot(SANDBOX_TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(page_server.base_url)))
+    yield client
+    await client.session.close()
+
+
+async def next_updates(bot: Bot, offset: int | None, allowed: list[str] | None = None) -> list[Update]:
+    """Wait for the next updates (long polling), and confirm them."""
+    async with asyncio.timeout(TIMEOUT_MS / 1000):
+        while True:
+            updates = await bot.get_updates(offset=offset, timeout=5, allowed_updates=allowed)
+            if updates:
+                await bot.get_updates(offset=updates[-1].update_id + 1, timeout=0)
+                return updates
+
+
+async def user_on_page(page: Any, base_url: str, name: str, language: str) -> Any:
+    """The first column of a fresh page, as a new user who pressed START."""
+    await page.goto(base_url + "/")
+    column = page.locator("section.column").first
+    await create_user(column, name, language)
+    await column.get_by_role("button", name="START", exact=True).click()
+    return column
+
+
+async def test_command_chips_are_the_bots_own_menu_in_the_users_language(
+    page_server: BotAPIEmulator, bot: Bot, page: Any
+) -> None:
+    private = BotCommandScopeAllPrivateChats()
+    await bot.set_my_commands(
+        [BotCommand(command="search", description="Find a partner"), BotCommand(command="help", description="Help")],
+        scope=private,
+    )
+    await bot.set_my_commands(
+        [
+            BotCommand(command="search", description="Найти собеседника"),
+            BotCommand(command="language", description="Язык"),
+            BotCommand(command="help", description="Помощь"),
+        ],
+        scope=private,
+        language_code="ru",
+    )
+    column = await user_on_page(page, page_server.base_url, "Ира", "ru")
+    chips = column.locator(".chips .chip")
+    await expect(chips).to_have_text(["/search", "/language", "/help"])
+    await expect(chips.first).to_have_attribute("title", "Найти собеседника")
+
+    await column.get_by_role("button", name="/language", exact=True).click()
+    await expect(column.locator('.msg[data-from="user"]')).to_have_count(2)
+    updates = await next_updates(bot, None)
+    assert [u.message.text for u in updates if u.message] == ["/start", "/language"]
+
+
+async def test_a_reply_keyboard_shows_under_the_input_and_a_tap_sends_its_text(
+    page_server: BotAPIEmulator, bot: Bot, page: Any
+) -> None:
+    column = await user_on_page(page, page_server.base_url, "Alice", "en")
+    start = (await next_updates(bot, None))[-1]
+    assert start.message is not None
+    keyboard = ReplyKeyboardMarkup(
+        keyboard=[[KeyboardButton(text="⏭ Next"), KeyboardButton(text="⏹ Stop")]],
+        is_persistent=True,
+        resize_keyboard=True,
+        input_field_placeholder="Say hi to your partner",
+    )
+    await bot.send_message(start.message.chat.id, "Partner found", reply_markup=keyboard)
+
+    board = column.get_by_role("group", name="The bot's keyboard")
+    await expect(board).to_be_visible()
+    await expect(board.get_by_role("button")).to_have_text(["⏭ Next", "⏹ Stop"])
+    await expect(column.locator("textarea.input")).to_have_attribute("placeholder", "Say hi to your partner")
+    composer, under = await column.locator(".composer").bounding_box(), await board.bounding_box()
+    assert under["y"] >= composer["y"] + composer["height"] - 1, "the keyboard sits under the input, as in Telegram"
+    await expect(column.locator(".kb-toggle")).to_be_hidden()  # a persistent keyboard can't be put away
+
+    await board.get_by_role("button", name="⏭ Next").click()
+    tapped = await next_updates(bot, start.update_id + 1)
+    assert [u.message.text for u in tapped if u.message] == ["⏭ Next"]
+    await expect(column.locator('.msg[data-from="user"]').last).to_contain_text("⏭ Next")
+
+    await bot.send_message(start.message.chat.id, "Chat over", reply_markup=ReplyKeyboardRemove())
+    await expect(board).to_be_hidden()
+    await expect(column.locator("textarea.input")).to_have_attribute("placeholder", "Message")
+
+
+async def test_tapping_a_message_offers_reactions_and_choosing_one_tells_the_bot(
+    page_server: BotAPIEmulator, bot: Bot, page: Any
+) -> None:
+    column = await user_on_page(page, page_server.base_url, "Alice", "en")
+    allowed = ["message", "message_reaction"]
+    start = (await next_updates(bot, None, allowed))[-1]
+    assert start.message is not None
+    chat_id = start.message.chat.id
+    sent = await bot.send_message(chat_id, "How is your day?")
+
+    bubble = column.locator('.msg[data-from="bot"]').filter(has_text="How is your day?").locator(".bubble")
+    await bubble.click()
+    await column.get_by_role("toolbar", name="Reactions").get_by_role("button", name="React with 👍").click()
+    reaction = (await next_updates(bot, start.update_id + 1, allowed))[0].message_reaction
+    assert reaction is not None and reaction.message_id == sent.message_id and reaction.user is not None
+    assert [r.model_dump(mode="json") for r in reaction.new_reaction] == [{"type": "emoji", "emoji": "👍"}]
+    await expect(column.locator(".reaction.mine")).to_have_text("👍")
+    await expect(column.get_by_role("toolbar", name="Reactions")).to_have_count(0)
+
+    # the bot's reaction shows on the user's own message; a message the bot deletes disappears
+    own = await page_server.get_user(chat_id).send_text("Great, thanks!")
+    await bot.set_message_reaction(chat_id, own, reaction=[ReactionTypeEmoji(emoji="🔥")])
+    await expect(column.locator('.msg[data-from="user"]').last.locator(".reaction")).to_have_text("🔥")
+    await bot.delete_message(chat_id, sent.message_id)
+    await expect(column.locator('.msg[data-from="bot"]').filter(has_text="How is your day?")).to_have_count(0)
+
+
+async def test_formatting_entities_render_as_telegram_shows_them(
+    page_server: BotAPIEmulator, bot: Bot, page: Any
+) -> None:
+    column = await user_on_page(page, page_server.base_url, "Alice", "en")
+    start = (await next_updates(bot, None))[-1]
+    assert start.message is not None
+    html = (
+        "<b>bold</b> <i>italic</i> <u>underline</u> <s>struck</s> <tg-spoiler>secret</tg-spoiler> "
+        '<code>code</code> <a href="https://example.org/page">a link</a>\n<pre>pre block</pre>'
+        "<blockquote>quoted</blockquote>"
+    )
+    await bot.send_message(start.message.chat.id, html, parse_mode="HTML")
+    text = column.locator('.msg[data-from="bot"] .text').last
+    for selector, shown in (
+        ("strong", "bold"),
+        ("em", "italic"),
+        ("u", "underline"),
+        ("s", "struck"),
+        (".spoiler", "secret"),
+        ("code", "code"),
+        ('a[href="https://example.org/page"]', "a link"),
+        ("pre", "pre block"),
+        ("blockquote", "quoted"),
+    ):
+        await expect(text.locator(selector)).to_have_text(shown)
+    spoiler = text.locator(".spoiler")
+    await expect(spoiler).not_to_have_class(re.compile("revealed"))
+    await spoiler.click()
+    await expect(spoiler).to_have_class(re.compile("revealed"))
+
+
+async def test_words_keep_their_spacing_with_only_dejavu_and_the_emoji_font(
+    page_server: BotAPIEmulator, bot: Bot, page: Any
+) -> None:
+    """The emoji font has wide spaces and digits of its own; it must draw emoji only."""
+    column = await user_on_page(page, page_server.base_url, "Alice", "en")
+    start = (await next_updates(bot, None))[-1]
+    assert start.message is not None
+    await bot.send_message(start.message.chat.id, "Hello world, how are you? 123 🎹")
+    text = column.locator('.msg[data-from="bot"] .text').last
+    await expect(text).to_contain_text("Hello world")
+    widths = await text.evaluate(
+        """node => {
+            const probe = (font) => {
+                const span = document.createElement("span");
+                span.style.cssText = "position: absolute; white-space: nowrap; font-size: 14px";
+                span.style.fontFamily = font;
+                span.textContent = "Hello world, how are you? 123";
+                document.body.append(span);
+                const width = span.getBoundingClientRect().width;
+                span.remove();
+                return width;
+            };
+            return [probe(getComputedStyle(node).fontFamily), probe("sans-serif")];
+        }"""
+    )
+    page_font, plain_sans = widths
+    # the same text in plain sans-serif: what the page shows when the emoji font draws emoji only
+    assert page_font == pytest.approx(plain_sans, rel=0.02), widths
+
+
+async def test_the_page_says_when_the_sandbox_is_gone_and_reconnects_when_it_is_back(page: Any) -> None:
+    first = sandbox_emulator()
+    runner = await serve_page(first, port=0)
+    port = first.port
+    try:
+        await page.goto(first.base_url + "/")
+        column = page.locator("section.column").first
+        await create_user(column, "Alice", "en")
+        await column.get_by_role("button", name="START", exact=True).click()
+        await expect(column.locator('.msg[data-from="user"]')).to_have_count(1)
+    finally:
+        await first.stop()
+        await runner.cleanup()
+
+    gone = page.get_by_role("alert").filter(has_text="Sandbox is gone — reconnecting…")
+    await expect(gone).to_be_visible()
+
+    second = sandbox_emulator()
+    runner = await serve_page(second, port=port)
+    try:
+        assert second.port == port
+        await expect(gone).to_be_hidden()
+        # the same person, in a fresh chat with the restarted sandbox
+        await expect(column.locator(".toast")).to_contain_text("The sandbox restarted")
+        await expect(column.locator('.msg[data-from="user"]')).to_have_count(0)
+        await column.locator("textarea.input").fill("hello again")
+        await column.locator("textarea.input").press("Enter")
+        await expect(column.locator('.msg[data-from="user"]')).to_contain_text("hello again")
+        alice = second.users[0]
+        assert alice.first_name == "Alice" and [m.text for m in alice.outbox] == ["hello again"]
+    finally:
+        await second.stop()
+        await runner.cleanup()

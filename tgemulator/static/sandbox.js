@@ -9,7 +9,8 @@
 "use strict";
 
 (() => {
-  const COMMANDS = ["/start", "/search", "/next", "/stop", "/profile", "/settings", "/help"];
+  // Telegram's free reactions that a person reaches for first.
+  const REACTIONS = ["👍", "❤", "🔥", "😁", "😢", "🎉", "👎"];
   const NAMES = ["Alice", "Bob", "Carol", "Dave", "Erin", "Frank", "Grace", "Heidi", "Ivan", "Judy", "Mallory", "Oscar"];
   const AVATAR_COLORS = [
     ["#ffb36b", "#ff7b54"], ["#7ee0a3", "#2fb47c"], ["#8fb8ff", "#5a7cf0"], ["#f39bd0", "#d35fa4"],
@@ -20,10 +21,12 @@
   const LONG_POLL_SECONDS = 25;
   const SHORT_POLL_PAUSE_MS = 700;
   const SAFE_PROTOCOLS = new Set(["http:", "https:", "mailto:", "tg:"]);
+  const RECONNECT_PAUSE_MS = 1000;
 
   const columnsEl = document.getElementById("columns");
   const template = document.getElementById("column-template");
   const botBadge = document.getElementById("bot-badge");
+  const goneBanner = document.getElementById("gone");
 
   const state = {
     bot: null,
@@ -31,6 +34,7 @@
     samplesByFileId: new Map(),
     columns: [],
     longPolls: 0,
+    gone: false,
   };
 
   // ------------------------------------------------------------------ helpers
@@ -48,7 +52,15 @@
       init.headers["content-type"] = "application/json";
       init.body = JSON.stringify(body);
     }
-    const response = await fetch(path, init);
+    let response;
+    try {
+      response = await fetch(path, init);
+    } catch (error) {
+      if (error.name === "AbortError") throw error;
+      sandboxGone();
+      throw new ApiError("the sandbox is not answering", 0);
+    }
+    if (response.status >= 502 && response.status <= 504) sandboxGone();
     let data = null;
     try {
       data = await response.json();
@@ -59,6 +71,31 @@
       throw new ApiError((data && data.error) || `HTTP ${response.status}`, response.status);
     }
     return data.result;
+  }
+
+  /** The sandbox process stopped (or restarts): say so, and watch for it to come back. */
+  function sandboxGone() {
+    if (state.gone) return;
+    state.gone = true;
+    goneBanner.hidden = false;
+    document.body.dataset.sandbox = "gone";
+    watchForSandbox();
+  }
+
+  async function watchForSandbox() {
+    while (state.gone) {
+      await sleep(RECONNECT_PAUSE_MS);
+      try {
+        const response = await fetch("/_emu", { cache: "no-store" });
+        if (response.ok) {
+          state.gone = false;
+          goneBanner.hidden = true;
+          document.body.dataset.sandbox = "back";
+        }
+      } catch (_error) {
+        // still gone
+      }
+    }
   }
 
   function el(tag, className, text) {
@@ -231,6 +268,10 @@
       this.composer = this.q(".composer");
       this.picker = this.q(".picker");
       this.replyKb = this.q(".reply-kb");
+      this.kbToggle = this.q(".kb-toggle");
+      this.chips = this.q(".chips");
+      this.commandsKey = null;
+      this.replyKeyboard = null;
       this.blockToggle = this.q(".block-toggle");
 
       this.q(".close-col").addEventListener("click", () => this.close());
@@ -300,17 +341,10 @@
       this.blockToggle.title = this.blocked ? "Unblock the bot" : "Block the bot, like a Telegram user can";
       this.q(".blocked-bar").hidden = !this.blocked;
       this.composer.hidden = this.blocked;
-      this.q(".chips").hidden = this.blocked;
+      this.q(".chips").hidden = this.blocked || !this.q(".chips").children.length;
     }
 
     wireChat() {
-      const chips = this.q(".chips");
-      for (const command of COMMANDS) {
-        const chip = el("button", "chip", command);
-        chip.type = "button";
-        chip.addEventListener("click", () => this.sendCommand(command));
-        chips.append(chip);
-      }
       this.q(".start-btn").addEventListener("click", () => this.sendCommand("/start"));
       this.composer.addEventListener("submit", (event) => {
         event.preventDefault();
@@ -324,6 +358,8 @@
       });
       this.input.addEventListener("input", () => this.autosize());
       this.q(".photo-btn").addEventListener("click", () => this.togglePicker());
+      this.kbToggle.addEventListener("click", () => this.showReplyKeyboard(this.replyKb.hidden));
+      this.list.addEventListener("click", (event) => this.onMessageClick(event));
       this.q(".picker-close").addEventListener("click", () => this.togglePicker(false));
       this.q(".picker-caption").addEventListener("keydown", (event) => {
         if (event.key === "Escape") this.togglePicker(false);
@@ -534,14 +570,36 @@
           conn.className = "conn bad";
           conn.title = `Disconnected: ${err.message}`;
           if (err.status === 404) {
-            this.toast("This user no longer exists (was the sandbox restarted?)", "error");
-            return;
+            await this.rejoin();
+            continue;
           }
           await sleep(1500);
         } finally {
           if (long) state.longPolls -= 1;
         }
         if (throttled) await sleep(SHORT_POLL_PAUSE_MS);
+      }
+    }
+
+    /** After a restart the sandbox is fresh: the same person starts a new chat with the bot. */
+    async rejoin() {
+      try {
+        const user = await api("POST", "/_emu/users", {
+          id: this.user.id,
+          first_name: this.user.first_name,
+          language_code: this.user.language_code || "en",
+        });
+        this.user = user;
+        this.since = null;
+        for (const node of this.nodes.values()) node.remove();
+        this.nodes.clear();
+        this.messages.clear();
+        this.empty.hidden = false;
+        this.blocked = false;
+        this.renderHeader();
+        this.toast("The sandbox restarted: this is a new chat with the bot");
+      } catch (_error) {
+        await sleep(1500);
       }
     }
 
@@ -553,6 +611,7 @@
         this.renderHeader();
       }
       this.renderReplyKeyboard(result.reply_keyboard);
+      this.renderCommands(result.commands);
       const messages = result.messages || [];
       if (!messages.length) return;
       const nearBottom = this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight < 120;
@@ -624,6 +683,12 @@
       const content = message.content || {};
       const media = this.renderMedia(message, content);
       if (media) {
+        if (content.has_media_spoiler) {
+          // Telegram blurs such media until it is tapped
+          media.classList.add("media-spoiler");
+          media.title = "Tap to reveal";
+          media.addEventListener("click", () => media.classList.remove("media-spoiler"), { once: true });
+        }
         bubble.append(media);
         if (message.kind === "photo" || message.kind === "video" || message.kind === "animation") {
           bubble.classList.add("has-media");
@@ -639,7 +704,8 @@
       if (body) {
         const text = renderRichText(body, message.entities, (command) => this.sendCommand(command));
         text.append(meta);
-        bubble.append(text);
+        if (media && content.show_caption_above_media) bubble.insertBefore(text, media);
+        else bubble.append(text);
       } else if (message.kind === "sticker") {
         bubble.classList.add("sticker-bubble", "media-only");
         bubble.append(meta);
@@ -652,14 +718,20 @@
         bubble.append(text);
       }
 
-      if (Array.isArray(message.reactions) && message.reactions.length) {
-        const reactions = el("div", "reactions");
-        for (const reaction of message.reactions) {
-          const emoji = reaction && (reaction.emoji || (reaction.type && reaction.type.emoji));
-          if (emoji) reactions.append(el("span", "reaction", emoji));
-        }
-        if (reactions.children.length) wrap.append(reactions);
+      const reactions = el("div", "reactions");
+      for (const reaction of message.reactions || []) {
+        if (reaction && reaction.emoji) reactions.append(el("span", "reaction", reaction.emoji));
       }
+      for (const reaction of message.user_reactions || []) {
+        if (!reaction || !reaction.emoji) continue;
+        // one's own reaction, as Telegram highlights it; tapping it takes it back
+        const mine = el("button", "reaction mine", reaction.emoji);
+        mine.type = "button";
+        mine.title = "Your reaction: tap to remove it";
+        mine.addEventListener("click", () => this.react(message, null));
+        reactions.append(mine);
+      }
+      if (reactions.children.length) wrap.append(reactions);
 
       const rows = message.reply_markup && message.reply_markup.inline_keyboard;
       if (Array.isArray(rows) && rows.length) {
@@ -742,13 +814,18 @@
       }
     }
 
+    /** A reply keyboard sits under the input, as in Telegram; tapping a button sends its text. */
     renderReplyKeyboard(markup) {
       const key = markup ? JSON.stringify(markup) : null;
       if (key === this.replyKeyboardKey) return;
       this.replyKeyboardKey = key;
       this.replyKb.replaceChildren();
       const rows = markup && Array.isArray(markup.keyboard) ? markup.keyboard : [];
-      this.replyKb.hidden = rows.length === 0;
+      this.replyKeyboard = rows.length ? markup : null;
+      this.replyKb.classList.toggle("resized", Boolean(markup && markup.resize_keyboard));
+      this.input.placeholder = (markup && markup.input_field_placeholder) || "Message";
+      // a persistent keyboard can't be put away; any other one can, with the ⌨ button
+      this.kbToggle.hidden = !rows.length || Boolean(markup.is_persistent);
       for (const row of rows) {
         const rowEl = el("div", "kb-row");
         for (const raw of row || []) {
@@ -760,11 +837,77 @@
             if (button.request_contact) body = { kind: "contact" };
             else if (button.request_location) body = { kind: "location" };
             const ok = await this.send(body);
-            if (ok && markup.one_time_keyboard) this.replyKb.hidden = true;
+            if (ok && markup.one_time_keyboard && !markup.is_persistent) this.showReplyKeyboard(false);
           });
           rowEl.append(buttonEl);
         }
         this.replyKb.append(rowEl);
+      }
+      this.showReplyKeyboard(rows.length > 0);
+    }
+
+    showReplyKeyboard(show) {
+      const open = Boolean(show && this.replyKeyboard);
+      this.replyKb.hidden = !open;
+      this.kbToggle.classList.toggle("open", open);
+      this.kbToggle.setAttribute("aria-label", open ? "Hide the bot's keyboard" : "Show the bot's keyboard");
+      this.kbToggle.title = this.kbToggle.getAttribute("aria-label");
+    }
+
+    /** The bot's command menu for this user's language (from the bot's own setMyCommands). */
+    renderCommands(commands) {
+      const list = Array.isArray(commands) ? commands : [];
+      const key = JSON.stringify(list);
+      if (key === this.commandsKey) return;
+      this.commandsKey = key;
+      this.chips.replaceChildren();
+      for (const item of list) {
+        const command = `/${item.command}`;
+        const chip = el("button", "chip", command);
+        chip.type = "button";
+        chip.title = item.description || command;
+        chip.addEventListener("click", () => this.sendCommand(command));
+        this.chips.append(chip);
+      }
+      this.chips.hidden = this.blocked || !list.length;
+    }
+
+    // ------------------------------------------------------------ reactions
+
+    /** Tapping a message offers reactions, as Telegram does. */
+    onMessageClick(event) {
+      const target = event.target;
+      if (target.closest(".reaction-picker, .kb, .reactions, a, button, .cmd, .spoiler, .media-spoiler")) return;
+      const bubble = target.closest(".bubble");
+      const wrap = bubble && bubble.closest(".msg");
+      const open = this.list.querySelector(".reaction-picker");
+      if (open) open.remove();
+      if (!wrap || (open && open.parentElement === wrap)) return;
+      const message = this.messages.get(Number(wrap.dataset.messageId));
+      if (!message || message.deleted) return;
+      const current = (message.user_reactions || []).map((reaction) => reaction.emoji);
+      const picker = el("div", "reaction-picker");
+      picker.setAttribute("role", "toolbar");
+      picker.setAttribute("aria-label", "Reactions");
+      for (const emoji of REACTIONS) {
+        const option = el("button", "reaction-option", emoji);
+        option.type = "button";
+        option.setAttribute("aria-label", `React with ${emoji}`);
+        option.classList.toggle("chosen", current.includes(emoji));
+        option.addEventListener("click", () => {
+          picker.remove();
+          this.react(message, current.includes(emoji) ? null : emoji);
+        });
+        picker.append(option);
+      }
+      wrap.insertBefore(picker, bubble.nextSibling);
+    }
+
+    async react(message, emoji) {
+      try {
+        await this.userApi("POST", "react", { message_id: message.message_id, emoji });
+      } catch (err) {
+        this.toast(err.message, "error");
       }
     }
   }
