@@ -116,11 +116,16 @@ async def test_deleteme_yes_erases_the_user_and_ends_their_chat(app: App, telegr
     [goodbye] = telegram.of_type(EditMessageText)
     assert goodbye.text == "All your data has been deleted. Send /start if you ever want to come back."
     assert await app.usecases.get_user(alice.id) is None
-    assert telegram.texts_to(bob.id) == [PARTNER_LEFT]
+    assert telegram.texts_to(bob.id) == PARTNER_LEFT
     assert button_data(telegram, bob.id) == after_chat_buttons(chat_id)
     assert isinstance(await app.usecases.get_current_chat(bob.id), Idle)
     assert [item.content.text for item in await app.usecases.get_chat_history(chat_id)] == ["a reply"]
     assert not telegram.texts_to(alice.id)
+
+    # a message typed afterwards goes nowhere, and says how to begin again
+    await app.dispatcher.feed_update(app.bot, message_update(alice, "hello?"))
+    assert telegram.last_text_to(alice.id) == "Send /start to set up your profile and meet someone."
+    assert not telegram.copies_to(bob.id)
 
     # and they can come back as a newcomer
     await app.dispatcher.feed_update(app.bot, message_update(alice, "/start"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram.methods import AnswerCallbackQuery, EditMessageReplyMarkup
+from aiogram.methods import AnswerCallbackQuery, EditMessageReplyMarkup, EditMessageText
 from aiogram.types import User
 
 from roulette.bot.app import App
@@ -34,10 +34,11 @@ async def test_a_like_or_a_dislike_counts_once_per_chat(app: App, telegram: Fake
     alice, bob = tg_user(5001), tg_user(5002)
     chat_id = await ended_chat(app, alice, bob)
 
+    telegram.clear()
     await press(app, alice, f"r:{chat_id}:1")
     assert callback_answers(telegram)[-1] == "Thanks for the feedback!"
-    [edited] = telegram.of_type(EditMessageReplyMarkup)
-    assert edited.reply_markup is not None
+    [edited] = telegram.of_type(EditMessageText)
+    assert edited.text.endswith("\n\n✔️ 👍") and edited.reply_markup is not None
     remaining = [button.callback_data for row in edited.reply_markup.inline_keyboard for button in row]
     assert remaining == [f"rp:{chat_id}:", f"b:{chat_id}"]
 
@@ -120,7 +121,8 @@ async def test_a_report_asks_for_a_reason_then_reaches_the_moderators(app: App, 
 
     answer = telegram.of_type(AnswerCallbackQuery)[-1]
     assert answer.text == "Thank you. The report was sent to the moderators." and answer.show_alert
-    assert telegram.of_type(EditMessageReplyMarkup)[-1].reply_markup is None
+    reported = telegram.of_type(EditMessageText)[-1]
+    assert reported.text.endswith("\n\n✔️ 🚩 Abuse or harassment") and reported.reply_markup is None
     assert (await app.usecases.get_stats()).open_reports == 1
     assert telegram.texts_to(ADMIN_ID) == [f"🚩 New report on chat #{chat_id} (abuse). /history {chat_id}"]
 
@@ -137,6 +139,8 @@ async def test_blocked_partners_are_never_paired_again(app: App, telegram: FakeT
     await press(app, alice, f"b:{chat_id}")
     answer = telegram.of_type(AnswerCallbackQuery)[-1]
     assert answer.text == "Blocked. You will never be paired with this person again." and answer.show_alert
+    blocked = telegram.of_type(EditMessageText)[-1]  # the rating message loses its buttons
+    assert blocked.text.endswith("\n\n✔️ ⛔ Blocked") and blocked.reply_markup is None
 
     await app.dispatcher.feed_update(app.bot, message_update(alice, "/search"))
     await app.dispatcher.feed_update(app.bot, message_update(bob, "/search"))

@@ -31,7 +31,7 @@ async def test_a_partner_who_blocked_the_bot_ends_the_chat_at_the_next_message(
 
     await app.dispatcher.feed_update(app.bot, message_update(alice, "are you there?"))
 
-    assert telegram.texts_to(alice.id) == [PARTNER_LEFT]
+    assert telegram.texts_to(alice.id) == PARTNER_LEFT
     assert button_data(telegram, alice.id) == after_chat_buttons(chat_id)
     for user in (alice, bob):
         assert isinstance(await app.usecases.get_current_chat(user.id), Idle)
@@ -45,7 +45,7 @@ async def test_blocking_the_bot_ends_the_chat_and_tells_the_partner(app: App, te
 
     await app.dispatcher.feed_update(app.bot, my_chat_member_update(bob, "kicked"))
 
-    assert telegram.texts_to(alice.id) == [PARTNER_LEFT]
+    assert telegram.texts_to(alice.id) == PARTNER_LEFT
     assert button_data(telegram, alice.id) == after_chat_buttons(chat_id)
     assert not telegram.sent_to(bob.id)  # nothing can reach a user who blocked the bot
     for user in (alice, bob):

@@ -14,7 +14,7 @@ from aiogram.types import InlineKeyboardMarkup
 from roulette.bot.app import App, build_app
 from roulette.domain import Gender, InterestsMode, PartnerGender, SearchPreferences
 from roulette.settings import Settings
-from tests.support.flows import MAIN_MENU, button_data, callback_answers, onboard
+from tests.support.flows import IDLE_KEYBOARD, button_data, callback_answers, onboard, reply_keyboard
 from tests.support.telegram_double import TOKEN, FakeTelegram, callback_update, message_update, tg_user
 
 AGE_QUESTION = "How old are you? Send a number from 13 to 99."
@@ -48,13 +48,18 @@ async def test_a_new_user_is_welcomed_and_asked_for_their_gender(app: App, teleg
     assert user is not None and not user.profile.is_complete
 
 
-async def test_a_returning_user_with_a_profile_gets_the_main_menu(app: App, telegram: FakeTelegram) -> None:
+async def test_a_returning_user_with_a_profile_gets_the_keyboard_of_their_state(
+    app: App, telegram: FakeTelegram
+) -> None:
     regular = tg_user(2002)
     await onboard(app, regular, gender="female", age="31", interests=("art",))
     await app.dispatcher.feed_update(app.bot, message_update(regular, "/start"))
 
     assert telegram.last_text_to(regular.id) == "Welcome back! Ready for a new conversation?"
-    assert button_data(telegram, regular.id) == MAIN_MENU
+    assert reply_keyboard(telegram, regular.id) == IDLE_KEYBOARD
+    await app.dispatcher.feed_update(app.bot, message_update(regular, "/search"))
+    await app.dispatcher.feed_update(app.bot, message_update(regular, "/start"))
+    assert reply_keyboard(telegram, regular.id) == [["✖️ Cancel"]]
     user = await app.usecases.get_user(regular.id)
     assert user is not None and user.profile.age == 31 and user.profile.interests.tags == {"art"}
 
@@ -135,8 +140,12 @@ async def test_toggled_interests_are_ticked_and_done_saves_the_whole_profile(app
     await feed(app.bot, callback_update(newcomer, "i:done:0"))
 
     assert callback_answers(telegram)[-1] == "Profile saved"
-    assert telegram.last_text_to(newcomer.id) == "All set! Press the button to meet someone, or send /search."
-    assert button_data(telegram, newcomer.id) == MAIN_MENU
+    assert telegram.last_text_to(newcomer.id) == "All set! Press 🔎 Search to meet someone, or send /search."
+    assert reply_keyboard(telegram, newcomer.id) == IDLE_KEYBOARD
+    # the questions keep what was chosen and lose their buttons
+    chosen = [edit.text.rsplit("\n\n", 1)[-1] for edit in telegram.of_type(EditMessageText)]
+    assert chosen == ["✔️ 👩 Female", "✔️ 📚 Books"]
+    assert all(edit.reply_markup is None for edit in telegram.of_type(EditMessageText))
     assert await saved_profile(app, newcomer.id) == ("female", 22, ["books"])
 
 
@@ -261,10 +270,22 @@ async def test_settings_show_the_current_wishes_and_every_choice(app: App, teleg
     assert button_data(telegram, member.id) == [
         "pf:gender:any", "pf:gender:male", "pf:gender:female",
         "pf:age:13-17", "pf:age:18-24", "pf:age:25-34", "pf:age:35-49", "pf:age:50-99", "pf:age:18-99",
-        "pf:interests:ignore", "pf:interests:prefer", "pf:interests:require",
+        "pf:interests:ignore", "pf:interests:prefer", "pf:interests:require", "pf:done:",
     ]  # fmt: skip
     labels = button_texts(telegram.last_markup_to(member.id))
-    assert labels["pf:gender:any"] == "• Anyone" and labels["pf:interests:prefer"] == "• Interests: prefer"
+    assert labels["pf:gender:any"] == "• Anyone" and labels["pf:interests:prefer"] == "• Shared first"
+
+
+async def test_done_in_the_settings_keeps_the_card_and_drops_its_buttons(app: App, telegram: FakeTelegram) -> None:
+    member = tg_user(2053)
+    await onboard(app, member)
+    await app.dispatcher.feed_update(app.bot, message_update(member, "/settings"))
+
+    await app.dispatcher.feed_update(app.bot, callback_update(member, "pf:done:"))
+
+    assert callback_answers(telegram)[-1] == "Saved"
+    edited = telegram.of_type(EditMessageReplyMarkup)[-1]
+    assert edited.chat_id == member.id and edited.reply_markup is None
 
 
 async def test_choosing_partner_gender_age_and_interests_mode_saves_each(app: App, telegram: FakeTelegram) -> None:
@@ -300,7 +321,7 @@ async def test_a_forged_setting_is_refused_and_changes_nothing(app: App, telegra
 
     user = await app.usecases.get_user(member.id)
     assert user is not None and user.preferences == SearchPreferences()
-    assert not telegram.of_type(EditMessageText)
+    assert not [edit for edit in telegram.of_type(EditMessageText) if "Partner" in edit.text]
 
 
 # --- while the bot waits for an answer ----------------------------------------------------------
@@ -327,6 +348,6 @@ async def test_stop_works_while_the_bot_waits_for_a_new_age(app: App, telegram: 
 
     await app.dispatcher.feed_update(app.bot, message_update(alice, "/stop"))
 
-    assert telegram.last_text_to(alice.id) == "You left the chat. How was your partner?"
-    assert telegram.last_text_to(bob.id).startswith("Your partner has left the chat.")
+    assert telegram.texts_to(alice.id)[-2:] == ["The chat is over.", "How was your partner?"]
+    assert telegram.texts_to(bob.id)[-2].startswith("Your partner has left the chat.")
     assert await saved_profile(app, alice.id) == ("male", 30, [])

@@ -5,33 +5,37 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from aiogram.methods import EditMessageText, SendMessage
+from aiogram.methods import EditMessageReplyMarkup, SendMessage
 from aiogram.types import InlineKeyboardMarkup
 
 from roulette.bot.app import App
 from roulette.usecases.search import Idle, InChat, Searching
 from tests.support.flows import (
-    MAIN_MENU,
+    CHAT_KEYBOARD,
+    IDLE_KEYBOARD,
     PARTNER_LEFT,
+    SEARCHING_KEYBOARD,
+    YOU_LEFT,
     after_chat_buttons,
     button_data,
     callback_answers,
     onboard,
+    reply_keyboard,
     start_chat,
 )
 from tests.support.telegram_double import FakeTelegram, callback_update, message_update, tg_user
 
 LOOKING = "🔎 Looking for a partner…"
-YOU_LEFT = "You left the chat. How was your partner?"
 
 
 async def test_search_waits_with_a_cancel_button(app: App, telegram: FakeTelegram) -> None:
     loner = tg_user(3001)
     await onboard(app, loner)
+    assert reply_keyboard(telegram, loner.id) == IDLE_KEYBOARD
     await app.dispatcher.feed_update(app.bot, message_update(loner, "/search"))
 
     assert telegram.last_text_to(loner.id) == LOOKING
-    assert button_data(telegram, loner.id) == ["m:cancel"]
+    assert reply_keyboard(telegram, loner.id) == SEARCHING_KEYBOARD
     assert isinstance(await app.usecases.get_current_chat(loner.id), Searching)
 
 
@@ -58,6 +62,7 @@ async def test_pairing_tells_both_the_partners_reputation_and_shared_interests_a
         "/next — another partner · /stop — end the chat"
     )
     assert telegram.texts_to(alice.id) == [LOOKING, notice.format("👍 1 · 👎 0")]
+    assert reply_keyboard(telegram, alice.id) == reply_keyboard(telegram, bob.id) == CHAT_KEYBOARD
     assert telegram.texts_to(bob.id) == [notice.format("👍 0 · 👎 0")]
     for user, partner in ((alice, bob), (bob, alice)):
         assert partner.username is not None
@@ -89,7 +94,7 @@ async def test_searching_again_while_searching_says_still_looking(app: App, tele
     await app.dispatcher.feed_update(app.bot, message_update(loner, "/search"))
 
     assert telegram.last_text_to(loner.id) == "🔎 Still looking for a partner…"
-    assert button_data(telegram, loner.id) == ["m:cancel"]
+    assert reply_keyboard(telegram, loner.id) == SEARCHING_KEYBOARD
     assert (await app.usecases.get_stats()).searching == 1
 
 
@@ -125,9 +130,10 @@ async def test_the_cancel_button_stops_the_search(app: App, telegram: FakeTelegr
     await app.dispatcher.feed_update(app.bot, callback_update(loner, "m:cancel"))
 
     assert callback_answers(telegram)[-1] == "Search stopped."
-    edited = telegram.of_type(EditMessageText)[-1]
-    assert edited.text == "Search stopped." and edited.chat_id == loner.id
-    assert button_data(telegram, loner.id) == MAIN_MENU
+    edited = telegram.of_type(EditMessageReplyMarkup)[-1]
+    assert edited.reply_markup is None and edited.chat_id == loner.id
+    assert telegram.last_text_to(loner.id) == "Search stopped."
+    assert reply_keyboard(telegram, loner.id) == IDLE_KEYBOARD
     assert isinstance(await app.usecases.get_current_chat(loner.id), Idle)
 
     await app.dispatcher.feed_update(app.bot, callback_update(loner, "m:cancel"))
@@ -143,12 +149,12 @@ async def test_stop_while_searching_stops_the_search_and_then_has_nothing_to_sto
     await app.dispatcher.feed_update(app.bot, message_update(loner, "/stop"))
 
     assert telegram.last_text_to(loner.id) == "Search stopped."
-    assert button_data(telegram, loner.id) == MAIN_MENU
+    assert reply_keyboard(telegram, loner.id) == IDLE_KEYBOARD
     assert isinstance(await app.usecases.get_current_chat(loner.id), Idle)
 
     await app.dispatcher.feed_update(app.bot, message_update(loner, "/stop"))
     assert telegram.last_text_to(loner.id) == "You are not in a chat."
-    assert button_data(telegram, loner.id) == MAIN_MENU
+    assert reply_keyboard(telegram, loner.id) == IDLE_KEYBOARD
 
 
 async def test_stop_in_a_chat_ends_it_and_offers_both_sides_the_rating_buttons(
@@ -158,8 +164,9 @@ async def test_stop_in_a_chat_ends_it_and_offers_both_sides_the_rating_buttons(
     chat_id = await start_chat(app, alice, bob)
     await app.dispatcher.feed_update(app.bot, message_update(bob, "/stop"))
 
-    assert telegram.last_text_to(alice.id) == PARTNER_LEFT
-    assert telegram.last_text_to(bob.id) == YOU_LEFT
+    assert telegram.texts_to(alice.id)[-2:] == PARTNER_LEFT
+    assert telegram.texts_to(bob.id)[-2:] == YOU_LEFT
+    assert reply_keyboard(telegram, alice.id) == reply_keyboard(telegram, bob.id) == IDLE_KEYBOARD
     assert button_data(telegram, alice.id) == button_data(telegram, bob.id) == after_chat_buttons(chat_id)
     for user in (alice, bob):
         assert isinstance(await app.usecases.get_current_chat(user.id), Idle)
@@ -171,11 +178,11 @@ async def test_next_ends_the_chat_for_both_and_searches_again(app: App, telegram
     telegram.clear()
     await app.dispatcher.feed_update(app.bot, message_update(alice, "/next"))
 
-    assert telegram.texts_to(alice.id) == [YOU_LEFT, LOOKING]
-    assert telegram.texts_to(bob.id) == [PARTNER_LEFT]
+    assert telegram.texts_to(alice.id) == [*YOU_LEFT, LOOKING]
+    assert telegram.texts_to(bob.id) == PARTNER_LEFT
     assert button_data(telegram, bob.id) == after_chat_buttons(chat_id)
-    assert telegram.texts_to(alice.id)[0] == YOU_LEFT
-    first_to_alice = telegram.sent_to(alice.id)[0]
+    assert reply_keyboard(telegram, alice.id) == SEARCHING_KEYBOARD
+    first_to_alice = telegram.sent_to(alice.id)[1]
     assert isinstance(first_to_alice, SendMessage) and isinstance(first_to_alice.reply_markup, InlineKeyboardMarkup)
     buttons = [button.callback_data for row in first_to_alice.reply_markup.inline_keyboard for button in row]
     assert buttons == after_chat_buttons(chat_id)
@@ -217,3 +224,66 @@ async def test_many_users_searching_at_once_are_each_paired_exactly_once(app: Ap
         assert len(found) == 1
     stats = await app.usecases.get_stats()
     assert (stats.searching, stats.active_chats) == (0, len(users) // 2)
+
+
+# --- the keyboard under the input field ------------------------------------------------------------
+
+
+async def test_keyboard_labels_act_as_their_commands_and_are_never_relayed(app: App, telegram: FakeTelegram) -> None:
+    alice, bob = tg_user(3301), tg_user(3302)
+    await onboard(app, alice)
+    await onboard(app, bob)
+
+    await app.dispatcher.feed_update(app.bot, message_update(alice, "🔎 Search"))
+    assert telegram.last_text_to(alice.id) == LOOKING
+    await app.dispatcher.feed_update(app.bot, message_update(alice, "✖️ Cancel"))
+    assert telegram.last_text_to(alice.id) == "Search stopped."
+    assert isinstance(await app.usecases.get_current_chat(alice.id), Idle)
+
+    chat_id = await start_chat(app, alice, bob)
+    telegram.clear()
+    await app.dispatcher.feed_update(app.bot, message_update(alice, "⏹ Stop"))
+
+    assert not telegram.copies_to(bob.id)
+    assert telegram.texts_to(bob.id) == PARTNER_LEFT
+    assert await app.usecases.get_chat_history(chat_id) == []
+    assert reply_keyboard(telegram, alice.id) == IDLE_KEYBOARD
+
+
+async def test_next_from_the_keyboard_ends_the_chat_and_searches(app: App, telegram: FakeTelegram) -> None:
+    alice, bob = tg_user(3311), tg_user(3312)
+    await start_chat(app, alice, bob)
+    telegram.clear()
+
+    await app.dispatcher.feed_update(app.bot, message_update(alice, "⏭ Next"))
+
+    assert telegram.texts_to(alice.id) == [*YOU_LEFT, LOOKING]
+    assert not telegram.copies_to(bob.id)
+    assert isinstance(await app.usecases.get_current_chat(alice.id), Searching)
+
+
+async def test_text_that_only_resembles_a_label_is_relayed(app: App, telegram: FakeTelegram) -> None:
+    alice, bob = tg_user(3321), tg_user(3322)
+    await start_chat(app, alice, bob)
+    telegram.clear()
+
+    for text in ("⏹ Stop please", "stop", "⏹ stop", " ⏹ Stop", "⏹ Стоп"):  # the last is Russian, alice is English
+        await app.dispatcher.feed_update(app.bot, message_update(alice, text))
+
+    assert len(telegram.copies_to(bob.id)) == 5
+    assert isinstance(await app.usecases.get_current_chat(alice.id), InChat)
+
+
+async def test_labels_are_read_in_the_users_language(app: App, telegram: FakeTelegram) -> None:
+    ivan, olga = tg_user(3331, "ru"), tg_user(3332, "ru")
+    await start_chat(app, ivan, olga)
+    assert reply_keyboard(telegram, ivan.id) == [["⏭ Дальше", "⏹ Стоп"]]
+    telegram.clear()
+
+    await app.dispatcher.feed_update(app.bot, message_update(ivan, "⏹ Stop"))  # English: a chat message
+    assert len(telegram.copies_to(olga.id)) == 1
+    await app.dispatcher.feed_update(app.bot, message_update(ivan, "⏹ Стоп"))
+
+    assert len(telegram.copies_to(olga.id)) == 1
+    assert isinstance(await app.usecases.get_current_chat(ivan.id), Idle)
+    assert reply_keyboard(telegram, ivan.id) == [["🔎 Поиск", "👤 Профиль"], ["⚙️ Настройки", "❓ Помощь"]]

@@ -287,11 +287,12 @@ async def test_next_ends_the_chat_tells_the_partner_and_finds_someone_else(
     alice_mark, bob_mark = last_seen(alice), last_seen(bob)
 
     await alice.send_command("/next")
+    await bob.wait_for_text("Your partner has left", WAIT, after=bob_mark)
     told = await chat_end_notice(bob, bob_mark)
-    assert "Your partner has left" in told.body
-    assert button_texts(told)[:2] == ["👍", "👎"]
+    assert told.body == "How was it?" and button_texts(told)[:2] == ["👍", "👎"]
+    await alice.wait_for_text("The chat is over", WAIT, after=alice_mark)
     left = await chat_end_notice(alice, alice_mark)
-    assert "You left the chat" in left.body and button_texts(left)[:2] == ["👍", "👎"]
+    assert left.body == "How was your partner?" and button_texts(left)[:2] == ["👍", "👎"]
     await alice.wait_for_text("Looking", WAIT, after=alice_mark)  # nobody else is searching: she waits
 
     carol_mark = last_seen(carol)
@@ -318,8 +319,8 @@ async def test_stop_ends_the_chat_for_both_and_stops_a_search(emulator: BotAPIEm
     alice, bob = await strangers_in_a_chat(emulator)
     alice_mark, bob_mark = last_seen(alice), last_seen(bob)
     await bob.send_command("/stop")
-    assert "Your partner has left" in (await chat_end_notice(alice, alice_mark)).body
-    assert "You left the chat" in (await chat_end_notice(bob, bob_mark)).body
+    await alice.wait_for_text("Your partner has left", WAIT, after=alice_mark)
+    await bob.wait_for_text("The chat is over", WAIT, after=bob_mark)
 
     after_chat = await alice.send_text("are you still there?")
     await alice.wait_for_text("You are not in a chat", WAIT, after=after_chat)
@@ -394,7 +395,7 @@ async def test_when_a_partner_blocks_the_bot_the_chat_ends_and_the_other_side_is
     alice, bob = await strangers_in_a_chat(emulator)
     alice_mark = last_seen(alice)
     await bob.block_bot()
-    assert "Your partner has left" in (await chat_end_notice(alice, alice_mark)).body
+    await alice.wait_for_text("Your partner has left", WAIT, after=alice_mark)
     [chat] = await fetch(database_url, "SELECT end_reason FROM chats")
     assert chat["end_reason"] == "bot_blocked"
     message = await alice.send_text("hello?")
@@ -405,7 +406,7 @@ async def test_when_a_partner_blocks_the_bot_the_chat_ends_and_the_other_side_is
     carol_mark = last_seen(carol)
     emulator.fail_next("copyMessage", 403, chat_id=dave.id)
     await carol.send_text("are you there?")
-    assert "Your partner has left" in (await chat_end_notice(carol, carol_mark)).body
+    await carol.wait_for_text("Your partner has left", WAIT, after=carol_mark)
     assert await fetch(database_url, "SELECT 1 FROM chat_participants WHERE active") == []
 
 

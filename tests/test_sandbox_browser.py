@@ -223,9 +223,9 @@ async def test_two_people_meet_talk_swap_a_photo_and_rate_each_other(sandbox: st
 
     # Alice ends the chat; both get the rating buttons and rate with 👍
     await alice.get_by_role("button", name="/stop", exact=True).click()
-    await expect(bot_message(alice, "You left the chat")).to_be_visible()
+    await expect(bot_message(alice, "The chat is over")).to_be_visible()
     await expect(bot_message(bob, "Your partner has left the chat")).to_be_visible()
-    for column, text in ((alice, "You left the chat"), (bob, "Your partner has left the chat")):
+    for column, text in ((alice, "How was your partner?"), (bob, "How was it?")):
         rating = bot_message(column, text)
         await rating.get_by_role("button", name="👍", exact=True).click()
         await expect(column.locator(".toast").filter(has_text="Thanks for the feedback!")).to_be_visible()

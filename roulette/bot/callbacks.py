@@ -37,6 +37,7 @@ class PreferenceField(enum.StrEnum):
     GENDER = "gender"
     AGE = "age"
     INTERESTS = "interests"
+    DONE = "done"
 
 
 class Vote(enum.IntEnum):
@@ -67,7 +68,7 @@ class ProfileEdit(CallbackData, prefix="pe"):
 
 class PreferenceChoice(CallbackData, prefix="pf"):
     field: PreferenceField
-    value: str  # its form depends on the field; the domain checks it
+    value: str = ""  # its form depends on the field; the domain checks it
 
 
 class Rate(CallbackData, prefix="r"):

@@ -31,7 +31,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from roulette.bot import keyboards
+from roulette.bot import keyboards, reply_keyboard
 from roulette.bot.languages import Languages
 from roulette.bot.texts import interests_list, reputation_line
 from roulette.usecases import UseCases
@@ -103,10 +103,10 @@ class Courier:
                     "/next — another partner · /stop — end the chat"
                 ).format(reputation=reputation_line(partner_.reputation), shared=interests_list(shared))
 
-            await self.say(user_id, notice)
+            await self.say(user_id, notice, markup=reply_keyboard.in_chat)
 
     async def announce_chat_end(self, closed: ChatClosed, *, ended_by: int, notify_ender: bool = True) -> None:
-        """Tell both sides the chat is over and offer rating buttons."""
+        """Tell both sides the chat is over (with the idle keyboard), then offer rating buttons."""
         chat_id = closed.chat_id
 
         def rate_markup() -> InlineKeyboardMarkup:
@@ -114,15 +114,13 @@ class Courier:
 
         await self.say(
             closed.partner_id,
-            lambda: _("Your partner has left the chat. How was it?\n/search — find a new partner"),
-            markup=rate_markup,
+            lambda: _("Your partner has left the chat.\n/search — find a new partner"),
+            markup=reply_keyboard.idle,
         )
+        await self.say(closed.partner_id, lambda: _("How was it?"), markup=rate_markup)
         if notify_ender:
-            await self.say(
-                ended_by,
-                lambda: _("You left the chat. How was your partner?"),
-                markup=rate_markup,
-            )
+            await self.say(ended_by, lambda: _("The chat is over."), markup=reply_keyboard.idle)
+            await self.say(ended_by, lambda: _("How was your partner?"), markup=rate_markup)
 
 
 def is_message_gone(error: TelegramBadRequest) -> bool:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from aiogram.filters import BaseFilter
 from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
 
+from roulette.bot.reply_keyboard import ReplyButton, button_labelled
+
 
 class IsAdmin(BaseFilter):
     def __init__(self, admin_ids: frozenset[int]) -> None:
@@ -23,12 +25,24 @@ class IsPrivate(BaseFilter):
         return event.chat.type == "private"
 
 
-class NotCommand(BaseFilter):
-    """Text and caption don't start with "/": the message can skip every command handler.
+class ChatText(BaseFilter):
+    """Neither a command nor a keyboard label: the message can skip every command handler.
 
     aiogram's Command filter looks at the caption too, so a captioned photo counts the same way.
     """
 
     async def __call__(self, message: Message) -> bool:
         text = message.text or message.caption
-        return not (text and text.startswith("/"))
+        if text and text.startswith("/"):
+            return False
+        return message.text is None or button_labelled(message.text) is None
+
+
+class Pressed(BaseFilter):
+    """The message is exactly the label of one of these keyboard buttons (in the user's language)."""
+
+    def __init__(self, *buttons: ReplyButton) -> None:
+        self.buttons = frozenset(buttons)
+
+    async def __call__(self, message: Message) -> bool:
+        return message.text is not None and button_labelled(message.text) in self.buttons

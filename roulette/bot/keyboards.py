@@ -1,4 +1,4 @@
-"""Inline keyboards, built in the user's language."""
+"""Inline keyboards (under a message), built in the user's language."""
 
 from __future__ import annotations
 
@@ -13,8 +13,6 @@ from roulette.bot.callbacks import (
     GenderChoice,
     InterestToggle,
     LanguageChoice,
-    Menu,
-    MenuAction,
     PreferenceChoice,
     PreferenceField,
     ProfileEdit,
@@ -23,7 +21,7 @@ from roulette.bot.callbacks import (
     Report,
     Vote,
 )
-from roulette.bot.texts import gender_name, interest_name, interests_mode_name, partner_gender_name
+from roulette.bot.texts import gender_name, interest_name, interests_mode_button, partner_gender_name
 from roulette.domain import (
     INTEREST_CATALOG,
     Gender,
@@ -36,22 +34,6 @@ from roulette.domain import (
 )
 
 AGE_RANGES: tuple[tuple[int, int], ...] = ((13, 17), (18, 24), (25, 34), (35, 49), (50, 99), (18, 99))
-
-
-def main_menu() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("🔎 Find a partner"), callback_data=MenuAction(action=Menu.SEARCH))
-    builder.button(text=_("👤 Profile"), callback_data=MenuAction(action=Menu.PROFILE))
-    builder.button(text=_("⚙️ Search settings"), callback_data=MenuAction(action=Menu.SETTINGS))
-    builder.button(text=_("❓ Help"), callback_data=MenuAction(action=Menu.HELP))
-    builder.adjust(1, 2, 1)
-    return builder.as_markup()
-
-
-def searching() -> InlineKeyboardMarkup:
-    builder = InlineKeyboardBuilder()
-    builder.button(text=_("✖️ Cancel search"), callback_data=MenuAction(action=Menu.CANCEL))
-    return builder.as_markup()
 
 
 def gender_choice(editing: bool = False) -> InlineKeyboardMarkup:
@@ -93,8 +75,9 @@ def preferences_menu(preferences: SearchPreferences) -> InlineKeyboardMarkup:
     for mode in InterestsMode:
         mark = "• " if mode is preferences.interests_mode else ""
         choice = PreferenceChoice(field=PreferenceField.INTERESTS, value=mode.value)
-        builder.button(text=mark + interests_mode_name(mode), callback_data=choice)
-    builder.adjust(3, 3, 3, 3)
+        builder.button(text=mark + interests_mode_button(mode), callback_data=choice)
+    builder.button(text=_("Done ✔️"), callback_data=PreferenceChoice(field=PreferenceField.DONE))
+    builder.adjust(3, 3, 3, 2, 2)
     return builder.as_markup()
 
 

@@ -83,6 +83,15 @@ def partner_gender_name(gender: PartnerGender) -> str:
     return gender_name(Gender(gender.value))
 
 
+def interests_mode_button(mode: InterestsMode) -> str:
+    """Short, for a button: two fit side by side on a phone."""
+    return {
+        InterestsMode.IGNORE: _("Any interests"),
+        InterestsMode.PREFER: _("Shared first"),
+        InterestsMode.REQUIRE: _("Shared only"),
+    }[mode]
+
+
 def interests_mode_name(mode: InterestsMode) -> str:
     return {
         InterestsMode.IGNORE: _("Interests: ignore"),

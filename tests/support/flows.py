@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from aiogram.methods import AnswerCallbackQuery
-from aiogram.types import User
+from aiogram.types import ReplyKeyboardMarkup, User
 
 from roulette.bot.app import App
 from roulette.usecases.search import InChat
 from tests.support.telegram_double import FakeTelegram, callback_update, message_update
 
 ADMIN_ID = 900_000_001
-MAIN_MENU = ["m:search", "m:profile", "m:settings", "m:help"]
-PARTNER_LEFT = "Your partner has left the chat. How was it?\n/search — find a new partner"
+PARTNER_LEFT = ["Your partner has left the chat.\n/search — find a new partner", "How was it?"]
+YOU_LEFT = ["The chat is over.", "How was your partner?"]
+IDLE_KEYBOARD = [["🔎 Search", "👤 Profile"], ["⚙️ Settings", "❓ Help"]]
+SEARCHING_KEYBOARD = [["✖️ Cancel"]]
+CHAT_KEYBOARD = [["⏭ Next", "⏹ Stop"]]
 HINT = "You are not in a chat right now.\n/search — find a partner · /profile — your profile · /help"
 
 
@@ -31,6 +34,15 @@ def button_data(telegram: FakeTelegram, chat_id: int) -> list[str]:
     markup = telegram.last_markup_to(chat_id)
     assert markup is not None
     return [button.callback_data or "" for row in markup.inline_keyboard for button in row]
+
+
+def reply_keyboard(telegram: FakeTelegram, chat_id: int) -> list[list[str]] | None:
+    """The labels of the keyboard under the input field, as the last message that set one left it."""
+    for request in reversed(telegram.sent_to(chat_id)):
+        markup = getattr(request, "reply_markup", None)
+        if isinstance(markup, ReplyKeyboardMarkup):
+            return [[button.text for button in row] for row in markup.keyboard]
+    return None
 
 
 def callback_answers(telegram: FakeTelegram) -> list[str | None]:

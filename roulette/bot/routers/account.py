@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, or_f
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
@@ -12,7 +12,9 @@ from aiogram.utils.i18n import gettext as _
 from roulette.bot import keyboards
 from roulette.bot.callbacks import DeleteConfirm, LanguageChoice, Menu, MenuAction
 from roulette.bot.delivery import Courier
+from roulette.bot.filters import Pressed
 from roulette.bot.languages import Languages
+from roulette.bot.reply_keyboard import ReplyButton
 from roulette.bot.texts import help_text, needs_start, rules_text
 from roulette.usecases import UseCases
 from roulette.usecases.account import Deleted, UserNotFound
@@ -20,7 +22,7 @@ from roulette.usecases.account import Deleted, UserNotFound
 
 def build_router() -> Router:
     router = Router(name="account")
-    router.message.register(cmd_help, Command("help"))
+    router.message.register(cmd_help, or_f(Command("help"), Pressed(ReplyButton.HELP)))
     router.callback_query.register(on_help_button, MenuAction.filter(F.action == Menu.HELP))
     router.message.register(cmd_rules, Command("rules"))
     router.message.register(cmd_language, Command("language"))

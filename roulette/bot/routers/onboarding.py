@@ -9,10 +9,11 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from roulette.bot import keyboards
+from roulette.bot import keyboards, reply_keyboard
 from roulette.bot.callbacks import DONE, GenderChoice, InterestToggle
+from roulette.bot.choices import show_choice
 from roulette.bot.languages import Languages
-from roulette.bot.texts import age_question, not_an_age, use_the_buttons
+from roulette.bot.texts import age_question, gender_name, interests_list, not_an_age, use_the_buttons
 from roulette.bot.typed_answers import TypedAnswers
 from roulette.domain import Gender, Interests, InvalidAge, InvalidInterest, Language, Profile, parse_age
 from roulette.settings import Settings
@@ -46,7 +47,8 @@ async def cmd_start(
     languages.remember(message.from_user.id, registered.user.language)
     if registered.user.profile.is_complete:
         await state.clear()
-        await message.answer(_("Welcome back! Ready for a new conversation?"), reply_markup=keyboards.main_menu())
+        keyboard = reply_keyboard.for_status(await usecases.get_current_chat(message.from_user.id))
+        await message.answer(_("Welcome back! Ready for a new conversation?"), reply_markup=keyboard)
         return
     await state.set_state(Onboarding.gender)
     await state.set_data({})
@@ -64,6 +66,7 @@ async def on_gender(query: CallbackQuery, callback_data: GenderChoice, state: FS
     await state.update_data(gender=callback_data.gender.value)
     await state.set_state(Onboarding.age)
     await query.answer()
+    await show_choice(query, gender_name(callback_data.gender))
     if query.message is not None:
         await query.message.answer(age_question())
 
@@ -107,7 +110,8 @@ async def on_interest(
     await usecases.update_profile(query.from_user.id, profile)
     await state.clear()
     await query.answer(_("Profile saved"))
+    await show_choice(query, interests_list(interests))
     if query.message is not None:
         await query.message.answer(
-            _("All set! Press the button to meet someone, or send /search."), reply_markup=keyboards.main_menu()
+            _("All set! Press 🔎 Search to meet someone, or send /search."), reply_markup=reply_keyboard.idle()
         )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, or_f
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from roulette.bot import keyboards
 from roulette.bot.callbacks import Menu, MenuAction, PreferenceChoice, PreferenceField
+from roulette.bot.filters import Pressed
+from roulette.bot.reply_keyboard import ReplyButton
 from roulette.bot.texts import needs_start, preferences_card, use_the_buttons
 from roulette.domain import DomainError, InterestsMode, PartnerGender, SearchPreferences, User
 from roulette.usecases import UseCases
@@ -16,7 +18,7 @@ from roulette.usecases import UseCases
 
 def build_router() -> Router:
     router = Router(name="preferences")
-    router.message.register(cmd_settings, Command("settings"))
+    router.message.register(cmd_settings, or_f(Command("settings"), Pressed(ReplyButton.SETTINGS)))
     router.callback_query.register(on_settings_button, MenuAction.filter(F.action == Menu.SETTINGS))
     router.callback_query.register(on_preference, PreferenceChoice.filter())
     return router
@@ -57,6 +59,11 @@ def _changed(preferences: SearchPreferences, choice: PreferenceChoice) -> Search
 
 
 async def on_preference(query: CallbackQuery, callback_data: PreferenceChoice, usecases: UseCases) -> None:
+    if callback_data.field is PreferenceField.DONE:  # the card above already shows every choice
+        await query.answer(_("Saved"))
+        if isinstance(query.message, Message):
+            await query.message.edit_reply_markup(reply_markup=None)
+        return
     user = await usecases.get_user(query.from_user.id)
     if user is None:
         await query.answer(needs_start())

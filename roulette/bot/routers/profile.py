@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, or_f
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -11,7 +11,19 @@ from aiogram.utils.i18n import gettext as _
 
 from roulette.bot import keyboards
 from roulette.bot.callbacks import DONE, GenderChoice, InterestToggle, Menu, MenuAction, ProfileEdit, ProfileField
-from roulette.bot.texts import age_question, needs_start, no_longer_active, not_an_age, profile_card, use_the_buttons
+from roulette.bot.choices import show_choice
+from roulette.bot.filters import Pressed
+from roulette.bot.reply_keyboard import ReplyButton
+from roulette.bot.texts import (
+    age_question,
+    gender_name,
+    interests_list,
+    needs_start,
+    no_longer_active,
+    not_an_age,
+    profile_card,
+    use_the_buttons,
+)
 from roulette.bot.typed_answers import TypedAnswers
 from roulette.domain import InvalidAge, InvalidInterest, Profile, User, parse_age
 from roulette.usecases import UseCases
@@ -23,7 +35,7 @@ class EditProfile(StatesGroup):
 
 def build_router(answers: TypedAnswers) -> Router:
     router = Router(name="profile")
-    router.message.register(cmd_profile, Command("profile"))
+    router.message.register(cmd_profile, or_f(Command("profile"), Pressed(ReplyButton.PROFILE)))
     router.callback_query.register(on_profile_button, MenuAction.filter(F.action == Menu.PROFILE))
     router.callback_query.register(on_edit, ProfileEdit.filter())
     router.callback_query.register(on_gender_edit, GenderChoice.filter(F.editing.is_(True)))
@@ -85,6 +97,7 @@ async def on_gender_edit(query: CallbackQuery, callback_data: GenderChoice, usec
     profile = Profile(callback_data.gender, user.profile.age, user.profile.interests)
     updated = await usecases.update_profile(user.id, profile)
     await query.answer(_("Saved"))
+    await show_choice(query, gender_name(callback_data.gender))
     if query.message is not None and isinstance(updated, User):
         await query.message.answer(profile_card(updated), reply_markup=keyboards.profile_edit())
 
@@ -114,6 +127,7 @@ async def on_interest_edit(query: CallbackQuery, callback_data: InterestToggle, 
         return
     if callback_data.tag == DONE:
         await query.answer(_("Saved"))
+        await show_choice(query, interests_list(user.profile.interests))
         if query.message is not None:
             await query.message.answer(profile_card(user), reply_markup=keyboards.profile_edit())
         return

@@ -11,9 +11,10 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from roulette.bot import keyboards
-from roulette.bot.callbacks import BlockPartner, Rate, Report
+from roulette.bot.callbacks import BlockPartner, Rate, Report, Vote
+from roulette.bot.choices import show_choice
 from roulette.bot.delivery import Courier
-from roulette.bot.texts import no_longer_active
+from roulette.bot.texts import no_longer_active, report_reason_name
 from roulette.settings import Settings
 from roulette.usecases import UseCases
 from roulette.usecases.after_chat import (
@@ -40,8 +41,8 @@ async def on_rating(query: CallbackQuery, callback_data: Rate, usecases: UseCase
     match result:
         case Rated():
             await query.answer(_("Thanks for the feedback!"))
-            if isinstance(query.message, Message):
-                await query.message.edit_reply_markup(reply_markup=keyboards.after_chat_rated(callback_data.chat_id))
+            vote = "👍" if callback_data.value is Vote.LIKE else "👎"
+            await show_choice(query, vote, keep=keyboards.after_chat_rated(callback_data.chat_id))
         case AlreadyRated():
             await query.answer(_("You have already rated this chat."))
         case ChatStillActive():
@@ -63,8 +64,7 @@ async def on_report(
     match result:
         case Reported():
             await query.answer(_("Thank you. The report was sent to the moderators."), show_alert=True)
-            if isinstance(query.message, Message):
-                await query.message.edit_reply_markup(reply_markup=None)
+            await show_choice(query, "🚩 " + report_reason_name(reason))
             if result.ended_chat is not None:
                 # the ban ended the reported user's current chat: its other side is told
                 await courier.announce_chat_end(result.ended_chat, ended_by=result.reported_id, notify_ender=False)
@@ -89,5 +89,6 @@ async def on_block(query: CallbackQuery, callback_data: BlockPartner, usecases: 
         await query.answer(no_longer_active())
         return
     await query.answer(_("Blocked. You will never be paired with this person again."), show_alert=True)
+    await show_choice(query, _("⛔ Blocked"))
     if result.ended_chat is not None:
         await courier.announce_chat_end(result.ended_chat, ended_by=query.from_user.id, notify_ender=False)

@@ -23,7 +23,7 @@ from aiogram.utils.i18n import gettext as _
 from roulette.bot.albums import Albums
 from roulette.bot.copies import send_copy, send_edit
 from roulette.bot.delivery import Courier, is_message_gone
-from roulette.bot.filters import NotCommand
+from roulette.bot.filters import ChatText
 from roulette.bot.typed_answers import TypedAnswers
 from roulette.domain import InvalidMessage, MessageContent, MessageKind
 from roulette.settings import Settings
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 def build_router() -> Router:
     """Chat messages and their edits. Commands skip it, so /stop or /help still work mid-question."""
     router = Router(name="relay")
-    router.message.register(relay_message, NotCommand())
+    router.message.register(relay_message, ChatText())
     router.edited_message.register(relay_edit)
     return router
 
@@ -110,6 +110,13 @@ class FloodNotices:
         return True
 
 
+async def _hint_for(user_id: int, usecases: UseCases) -> str:
+    """What to do next: a stranger (never started, or deleted their data) starts with /start."""
+    if await usecases.get_user(user_id) is None:
+        return _("Send /start to set up your profile and meet someone.")
+    return hint_not_in_chat()
+
+
 def hint_not_in_chat() -> str:
     return _("You are not in a chat right now.\n/search — find a partner · /profile — your profile · /help")
 
@@ -170,7 +177,7 @@ async def relay_message(
         return
     if isinstance(result, NotInChat):
         await albums.settle(sender.id, courier, usecases, settings)
-        await message.answer(hint_not_in_chat())
+        await message.answer(await _hint_for(sender.id, usecases))
         return
     if isinstance(result, AlreadyRelayed):
         return

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, or_f
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from roulette.bot import keyboards
+from roulette.bot import reply_keyboard
 from roulette.bot.callbacks import Menu, MenuAction
 from roulette.bot.delivery import Courier
+from roulette.bot.filters import Pressed
+from roulette.bot.reply_keyboard import ReplyButton
 from roulette.bot.texts import needs_start
 from roulette.usecases import UseCases
 from roulette.usecases.account import UserNotFound
@@ -27,10 +29,10 @@ from roulette.usecases.search import (
 
 def build_router() -> Router:
     router = Router(name="search")
-    router.message.register(cmd_search, Command("search"))
+    router.message.register(cmd_search, or_f(Command("search"), Pressed(ReplyButton.SEARCH)))
     router.callback_query.register(on_search_button, MenuAction.filter(F.action == Menu.SEARCH))
-    router.message.register(cmd_next, Command("next"))
-    router.message.register(cmd_stop, Command("stop"))
+    router.message.register(cmd_next, or_f(Command("next"), Pressed(ReplyButton.NEXT)))
+    router.message.register(cmd_stop, or_f(Command("stop"), Pressed(ReplyButton.STOP, ReplyButton.CANCEL)))
     router.callback_query.register(on_cancel_button, MenuAction.filter(F.action == Menu.CANCEL))
     return router
 
@@ -42,11 +44,14 @@ async def search(message: Message, user_id: int, usecases: UseCases, courier: Co
         case Paired():
             await courier.announce_pair(result)
         case Waiting():
-            await message.answer(_("🔎 Looking for a partner…"), reply_markup=keyboards.searching())
+            await message.answer(_("🔎 Looking for a partner…"), reply_markup=reply_keyboard.searching())
         case AlreadySearching():
-            await message.answer(_("🔎 Still looking for a partner…"), reply_markup=keyboards.searching())
+            await message.answer(_("🔎 Still looking for a partner…"), reply_markup=reply_keyboard.searching())
         case AlreadyInChat():
-            await message.answer(_("You are already in a chat. /next — another partner · /stop — end it"))
+            await message.answer(
+                _("You are already in a chat. /next — another partner · /stop — end it"),
+                reply_markup=reply_keyboard.in_chat(),
+            )
         case ProfileIncomplete() | UserNotFound():
             await message.answer(needs_start())
         case Banned(until=until):
@@ -83,16 +88,18 @@ async def cmd_stop(message: Message, usecases: UseCases, courier: Courier) -> No
         await courier.announce_chat_end(closed, ended_by=message.from_user.id)
         return
     if isinstance(await usecases.cancel_search(message.from_user.id), SearchCancelled):
-        await message.answer(_("Search stopped."), reply_markup=keyboards.main_menu())
+        await message.answer(_("Search stopped."), reply_markup=reply_keyboard.idle())
         return
-    await message.answer(_("You are not in a chat."), reply_markup=keyboards.main_menu())
+    await message.answer(_("You are not in a chat."), reply_markup=reply_keyboard.idle())
 
 
 async def on_cancel_button(query: CallbackQuery, usecases: UseCases) -> None:
+    """The inline Cancel of notices sent before the keyboard under the input field existed."""
     cancelled = await usecases.cancel_search(query.from_user.id)
     if isinstance(cancelled, SearchCancelled):
         await query.answer(_("Search stopped."))
         if isinstance(query.message, Message):
-            await query.message.edit_text(_("Search stopped."), reply_markup=keyboards.main_menu())
+            await query.message.edit_reply_markup(reply_markup=None)
+            await query.message.answer(_("Search stopped."), reply_markup=reply_keyboard.idle())
     else:
         await query.answer(_("You are not searching."))
