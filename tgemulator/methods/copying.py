@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from .. import params
 from ..models import CAPTION_KINDS, EmuMessage, JSONDict, bad_request
-from .common import caption_fields, known_chat, reachable_chat, store_bot
+from .outgoing import caption_fields, known_chat, reachable_chat, store_bot
 from .registry import Files, MethodTable
 
 if TYPE_CHECKING:

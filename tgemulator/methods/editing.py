@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from .. import params
 from ..models import CAPTION_KINDS, EmuMessage, JSONDict, bad_request
-from .common import caption_fields, known_chat, markup, reachable_chat
+from .outgoing import caption_fields, known_chat, markup, reachable_chat
 from .registry import Files, MethodTable
 from .sending import text_content
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from .. import params
 from ..models import CallbackAnswer, JSONDict, bad_request
-from .common import known_chat
+from .outgoing import known_chat
 from .registry import Files, MethodTable
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from .. import params
 from ..files import media_content
 from ..models import CAPTION_KINDS, JSONDict, bad_request
-from .common import TEXT_LIMIT, caption_fields, format_body, input_file, reachable_chat, reply_target, store_bot
+from .outgoing import TEXT_LIMIT, caption_fields, format_body, input_file, reachable_chat, reply_target, store_bot
 from .registry import Files, Handler, MethodTable
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""What the method families share: finding the chat, formatting text, storing what the bot sends."""
+"""What the bot's outgoing messages share: the chat they go to, their text, their files, and storing them."""
 
 from __future__ import annotations
 
