@@ -6,7 +6,7 @@ import ast
 import asyncio
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -700,6 +700,13 @@ async def _serve(app: web.Application) -> tuple[web.AppRunner, str]:
     return runner, f"http://127.0.0.1:{port}/hook"
 
 
+async def _until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "not within the timeout"
+        await asyncio.sleep(0.01)
+
+
 async def test_webhook_delivery_retry_and_ordering(emu: BotAPIEmulator, bot: Bot) -> None:
     received: list[dict[str, Any]] = []
     secrets_seen: set[str | None] = set()
@@ -735,6 +742,9 @@ async def test_webhook_delivery_retry_and_ordering(emu: BotAPIEmulator, bot: Bot
             await alice.send_text(f"a{index}")
             await bob.send_text(f"b{index}")
         await asyncio.wait_for(all_in.wait(), timeout=5)
+        # The hook has answered the tenth update, but the emulator counts it delivered only
+        # once it has read that answer.
+        await _until(lambda: emu.webhook.delivered == 10)
 
         assert secrets_seen == {"s3cr3t-token"}
         by_chat: dict[int, list[str]] = defaultdict(list)

@@ -407,6 +407,10 @@ async def test_a_webhook_worker_killed_under_load_loses_no_message(
     killed_at = time.perf_counter()
     await asyncio.sleep(0.5)
     await start_worker(victim, cluster.urls[1])
+    # The restarted worker's setWebhook makes Telegram give up the deliveries in flight at the
+    # other workers and post them again, as a lost answer does: a second duplicate window. A
+    # copy the victim asked for just before dying may also be stored after `killed_at`.
+    windows_closed_at = time.perf_counter()
     cluster.emulator.set_webhook_targets([cluster.router.url])  # the restarted worker set its own URL
     await loading
     settled = await eventually(lambda: load.delivery()[1] == 0, "every message delivered")
@@ -415,8 +419,10 @@ async def test_a_webhook_worker_killed_under_load_loses_no_message(
     duplicated = load.duplicated()
     senders = 2 * len(couples)
     assert missing == 0
-    assert len(duplicated) <= senders  # at most the copy each sender had in flight at the kill
-    assert all(first_copy_at(receiver, message_id) < killed_at for receiver, message_id in duplicated)
+    # one sender's updates are delivered one at a time: at most one in flight per window
+    assert len(duplicated) <= 2 * senders
+    first_copies = [first_copy_at(receiver, message_id) for receiver, message_id in duplicated]
+    assert all(at < windows_closed_at for at in first_copies), (killed_at, windows_closed_at, first_copies)
     for first_user, second_user in couples:
         assert copies(second_user, first_user) and copies(first_user, second_user)
     await no_violations(cluster.pool)
@@ -429,7 +435,7 @@ async def test_a_webhook_worker_killed_under_load_loses_no_message(
         delivered=delivered,
         lost=missing,
         duplicates_delivered=extra,
-        duplicate_bound=senders,
+        duplicate_bound=2 * senders,
         seconds_to_settle=round(settled, 1),
         violations=0,
     )
