@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ import aiohttp
 import asyncpg
 import pytest
 
-from tests.support.bot_process import E2E_TOKEN, BotProcess, free_port
+from tests.support.bot_process import E2E_TOKEN, BotProcess, free_port, running_bot
 from tgemulator import BotAPIEmulator, EmuMessage, SimUser
 
 pytestmark = pytest.mark.e2e
@@ -32,21 +31,6 @@ NAMES = (
     "Kettrigan", "Ulvaine", "Corvinth", "Hespera", "Drummelow", "Saffrona", "Pellinor", "Wrenfield",
     "Ixabel", "Gorlanth", "Fenwaith", "Amarisk", "Tolliver", "Nuallan",
 )  # fmt: skip
-
-
-@asynccontextmanager
-async def running_bot(
-    emulator: BotAPIEmulator, database_url: str, tmp_path: Path, **settings: str
-) -> AsyncIterator[BotProcess]:
-    """The bot process for one test; at the end it must stop on SIGTERM, cleanly."""
-    process = BotProcess(emulator, database_url, tmp_path / "bot.log", **settings)
-    await process.start()
-    try:
-        yield process
-    finally:
-        status = await process.stop()
-    assert "Traceback" not in process.log(), process.log()
-    assert status == 0, process.log()
 
 
 @pytest.fixture

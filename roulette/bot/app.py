@@ -32,6 +32,7 @@ from roulette.bot.retries import retry_requests
 from roulette.bot.routers import all_routers
 from roulette.bot.routers.relay import FloodNotices
 from roulette.bot.typed_answers import TypedAnswers
+from roulette.bot.webhook import UpdateRequestHandler
 from roulette.domain import Language
 from roulette.fsm_storage import PostgresStorage
 from roulette.i18n import LANGUAGES, build_i18n
@@ -209,8 +210,6 @@ async def run_polling(settings: Settings, stop: asyncio.Event | None = None) -> 
 
 
 def build_webhook_application(app: App, i18n: I18n) -> web.Application:
-    from aiogram.webhook.aiohttp_server import SimpleRequestHandler
-
     settings = app.settings
     assert settings.webhook_secret is not None
     web_app = web.Application()
@@ -221,7 +220,7 @@ def build_webhook_application(app: App, i18n: I18n) -> web.Application:
     web_app.router.add_get("/healthz", healthz)
     # Answer Telegram only after the update was handled: a crash mid-update then means
     # Telegram delivers it again instead of it being lost.
-    SimpleRequestHandler(
+    UpdateRequestHandler(
         dispatcher=app.dispatcher,
         bot=app.bot,
         secret_token=settings.webhook_secret.get_secret_value(),

@@ -4,7 +4,8 @@ aiogram's own polling confirms a batch (by asking for the next offset) before it
 are handled, so a crash mid-batch loses them. Here a batch is handled — concurrently, one
 user's updates in order — and only then is the next batch requested, which is what confirms
 it to Telegram. A crash means the batch is delivered again; the update-id record in the
-database (roulette.storage.uow) keeps that from doing anything twice.
+database (roulette.storage.uow) keeps that from doing anything twice. Updates are parsed one
+by one (roulette.bot.incoming), so one that cannot be parsed is skipped, not the batch.
 """
 
 from __future__ import annotations
@@ -14,9 +15,15 @@ import logging
 import time
 
 from aiogram import Bot, Dispatcher
-from aiogram.exceptions import TelegramConflictError, TelegramNetworkError, TelegramServerError
-from aiogram.methods import GetUpdates
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramConflictError,
+    TelegramNetworkError,
+    TelegramServerError,
+)
 from aiogram.types import Update
+
+from roulette.bot.incoming import GetRawUpdates, parse_update, raw_update_id
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +57,7 @@ class Poller:
             while not stop.is_set():
                 fetch = asyncio.create_task(
                     self._bot(
-                        GetUpdates(
+                        GetRawUpdates(
                             offset=offset,
                             limit=BATCH_LIMIT,
                             timeout=self._long_poll_seconds,
@@ -65,18 +72,20 @@ class Poller:
                     fetch.cancel()
                     break
                 try:
-                    updates = fetch.result()
-                except (TelegramNetworkError, TelegramServerError, TelegramConflictError) as error:
-                    log.warning("getUpdates failed (%s); retrying in %.1fs", error, backoff)
+                    batch = fetch.result()
+                except (TelegramNetworkError, TelegramServerError, TelegramConflictError, ClientDecodeError) as error:
+                    log.warning("getUpdates failed (%s); retrying in %.1fs", _first_line(error), backoff)
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
                     continue
                 backoff = 0.5
-                if not updates:
+                ids = [update_id for update_id in map(raw_update_id, batch) if update_id is not None]
+                if not ids:
                     continue
+                updates = [update for update in (parse_update(raw, self._bot) for raw in batch) if update]
                 if not await self._handle_batch(updates, stop):
                     break
-                offset = updates[-1].update_id + 1
+                offset = max(ids) + 1
         finally:
             stopping.cancel()
             if offset is not None:
@@ -110,6 +119,11 @@ class Poller:
     async def _confirm(self, offset: int) -> None:
         """Tell Telegram the last batch was handled (the next call would have said so)."""
         try:
-            await self._bot(GetUpdates(offset=offset, limit=1, timeout=0, allowed_updates=self._allowed_updates))
+            await self._bot(GetRawUpdates(offset=offset, limit=1, timeout=0, allowed_updates=self._allowed_updates))
         except Exception as error:
             log.warning("could not confirm handled updates (%s); they may be delivered again", error)
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

@@ -7,6 +7,8 @@ import os
 import signal
 import socket
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
@@ -112,3 +114,18 @@ class BotProcess:
                 if asyncio.get_running_loop().time() > deadline:
                     raise TimeoutError(f"{url} did not answer within {timeout}s; see {self.log_path}")
                 await asyncio.sleep(0.05)
+
+
+@asynccontextmanager
+async def running_bot(
+    emulator: BotAPIEmulator, database_url: str, tmp_path: Path, **settings: str
+) -> AsyncIterator[BotProcess]:
+    """The bot process for one test; at the end it must stop on SIGTERM, cleanly."""
+    process = BotProcess(emulator, database_url, tmp_path / "bot.log", **settings)
+    await process.start()
+    try:
+        yield process
+    finally:
+        status = await process.stop()
+    assert "Traceback" not in process.log(), process.log()
+    assert status == 0, process.log()
