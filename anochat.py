@@ -16,6 +16,7 @@ import sys
 import asyncpg
 import psycopg
 
+from roulette.bot.startup import UNREACHABLE, WRONG_SETTING, StartupError, first_line
 from roulette.logs import configure_logging
 from roulette.settings import Settings, SettingsError, load_settings
 
@@ -41,6 +42,10 @@ def cmd_run(settings: Settings) -> int:
 def cmd_sandbox(settings: Settings) -> int:
     from roulette.sandbox import run_sandbox
 
+    if settings.database_url:
+        # fail here, naming DATABASE_URL, rather than deep inside the sandbox's set-up
+        psycopg.connect(settings.database_url, connect_timeout=10).close()
+
     return asyncio.run(run_sandbox(settings))
 
 
@@ -54,34 +59,59 @@ def cmd_check(settings: Settings) -> int:
     return asyncio.run(run_check(url))
 
 
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+COMMANDS = {
+    "run": (
+        cmd_run,
+        "run the bot: long polling, or a webhook server when WEBHOOK_URL is set; the sandbox "
+        "when BOT_TOKEN is unset (the default command)",
+    ),
+    "migrate": (cmd_migrate, "apply database migrations and exit (the bot also does it at start)"),
+    "sandbox": (
+        cmd_sandbox,
+        "the local sandbox: a simulated Telegram in the browser, with a fresh database, even when BOT_TOKEN is set",
+    ),
+    "check": (cmd_check, "report any broken invariant in the database; exit status 1 if there is one"),
+}
+
+EPILOG = """exit status: 0 done; 1 check found a broken invariant; 2 a setting is wrong (BOT_TOKEN included,
+when Telegram refuses it); 3 the database, Telegram or a port cannot be reached; 4 Telegram
+answered with another error. Settings come from the environment or .env: see .env.example."""
 
 
-COMMANDS = {"run": cmd_run, "migrate": cmd_migrate, "sandbox": cmd_sandbox, "check": cmd_check}
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="anochat.py",
+        description="Anochat: anonymous 1-on-1 chat roulette for Telegram.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", title="commands", metavar="COMMAND")
+    for name, (_run, description) in COMMANDS.items():
+        commands.add_parser(name, help=description, description=description)
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="anochat.py", description="Anonymous chat roulette for Telegram.")
-    parser.add_argument("command", nargs="?", default="run", choices=sorted(COMMANDS))
-    args = parser.parse_args(argv)
+    args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
     except SettingsError as error:
         print(f"Configuration error: {error}", file=sys.stderr)
-        return 2
+        return WRONG_SETTING
     configure_logging(settings.log_level)
     try:
-        return COMMANDS[args.command](settings)
+        return COMMANDS[args.command or "run"][0](settings)
     except KeyboardInterrupt:
         return 0
+    except StartupError as error:
+        print(error, file=sys.stderr)
+        return error.exit_status
     except (asyncpg.PostgresError, psycopg.OperationalError) as error:
-        print(f"Database error (check DATABASE_URL): {_first_line(error)}", file=sys.stderr)
-        return 3
+        print(f"Database error (check DATABASE_URL): {first_line(error)}", file=sys.stderr)
+        return UNREACHABLE
     except OSError as error:  # a database socket that is not there, a port already taken, ...
-        print(f"Cannot start: {_first_line(error)}", file=sys.stderr)
-        return 3
+        print(f"Cannot start: {first_line(error)}", file=sys.stderr)
+        return UNREACHABLE
 
 
 if __name__ == "__main__":

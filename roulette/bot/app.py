@@ -18,7 +18,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
+from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, User
 from aiogram.utils.i18n import I18n
 from aiohttp import web
 
@@ -31,6 +31,7 @@ from roulette.bot.polling import Poller
 from roulette.bot.retries import retry_requests
 from roulette.bot.routers import all_routers
 from roulette.bot.routers.relay import FloodNotices
+from roulette.bot.startup import introduce
 from roulette.bot.typed_answers import TypedAnswers
 from roulette.bot.webhook import UpdateRequestHandler
 from roulette.domain import Language
@@ -180,15 +181,24 @@ async def purge_periodically(app: App, every_seconds: float = PURGE_EVERY_SECOND
             log.exception("retention purge failed; retrying later")
 
 
+@asynccontextmanager
+async def introduced_bot(settings: Settings) -> AsyncIterator[tuple[Bot, User]]:
+    """The bot, once Telegram has taken its token (before the database: a wrong token is told
+    at once, and the session is closed whatever happens)."""
+    bot = build_bot(settings)
+    try:
+        yield bot, await introduce(bot, settings)
+    finally:
+        await bot.session.close()
+
+
 async def run_polling(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    async with open_database(settings) as pool:
-        bot = build_bot(settings)
+    async with introduced_bot(settings) as (bot, me), open_database(settings) as pool:
         i18n = build_i18n(settings.default_language)
         app = build_app(settings, pool, bot, i18n)
         stop = stop or stop_on_signals()
         purger = asyncio.create_task(purge_periodically(app))
         try:
-            me = await bot.get_me()
             await bot.delete_webhook(drop_pending_updates=False)
             await set_commands(bot, i18n)
             await app.dispatcher.emit_startup(bot=bot)
@@ -206,7 +216,6 @@ async def run_polling(settings: Settings, stop: asyncio.Event | None = None) -> 
             await app.dispatcher.emit_shutdown(bot=bot)
         finally:
             purger.cancel()
-            await bot.session.close()
 
 
 def build_webhook_application(app: App, i18n: I18n) -> web.Application:
@@ -249,8 +258,7 @@ def build_webhook_application(app: App, i18n: I18n) -> web.Application:
 
 
 async def run_webhook(settings: Settings) -> None:
-    async with open_database(settings) as pool:
-        bot = build_bot(settings)
+    async with introduced_bot(settings) as (bot, _me), open_database(settings) as pool:
         i18n = build_i18n(settings.default_language)
         app = build_app(settings, pool, bot, i18n)
         web_app = build_webhook_application(app, i18n)
@@ -267,7 +275,6 @@ async def run_webhook(settings: Settings) -> None:
         finally:
             purger.cancel()
             await runner.cleanup()
-            await bot.session.close()
 
 
 async def run(settings: Settings) -> None:
