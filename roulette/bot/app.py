@@ -28,6 +28,7 @@ from roulette.bot.errors import on_error
 from roulette.bot.languages import Languages
 from roulette.bot.middlewares import ExactlyOnce, PerUserOrder, UserLanguage, use_state_on_demand
 from roulette.bot.polling import Poller
+from roulette.bot.refusals import RefuseNulCharacters
 from roulette.bot.retries import retry_requests
 from roulette.bot.routers import all_routers
 from roulette.bot.routers.relay import FloodNotices
@@ -126,6 +127,9 @@ def build_app(settings: Settings, pool: asyncpg.Pool[Any], bot: Bot, i18n: I18n 
     use_state_on_demand(dispatcher)
     dispatcher.update.outer_middleware(exactly_once)
     UserLanguage(i18n, languages).setup(dispatcher)
+    refuse_nul = RefuseNulCharacters()
+    dispatcher.message.outer_middleware(refuse_nul)
+    dispatcher.edited_message.outer_middleware(refuse_nul)
     dispatcher.errors.register(on_error)
     dispatcher.include_routers(*all_routers(settings.admin_ids, typed_answers))
     return App(bot, dispatcher, usecases, courier, albums, order, exactly_once, settings)
