@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as error:
         print(f"Configuration error: {error}", file=sys.stderr)
         return WRONG_SETTING
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     try:
         return COMMANDS[args.command or "run"][0](settings)
     except KeyboardInterrupt:

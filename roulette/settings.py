@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     protect_content: bool = True
     relay_contacts_and_locations: bool = False
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
 
     message_retention_days: int = Field(default=7, ge=1, le=3650)
     report_ban_threshold: int = Field(default=3, ge=1, le=1000)
@@ -57,6 +58,11 @@ class Settings(BaseSettings):
     @classmethod
     def _level_in_any_case(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _format_in_any_case(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("database_url", "telegram_api_url", "webhook_url", "webhook_secret", mode="before")
     @classmethod
