@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     relay_contacts_and_locations: bool = False
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
 
     message_retention_days: int = Field(default=7, ge=1, le=3650)
     report_ban_threshold: int = Field(default=3, ge=1, le=1000)
@@ -64,7 +65,7 @@ class Settings(BaseSettings):
     def _format_in_any_case(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
 
-    @field_validator("database_url", "telegram_api_url", "webhook_url", "webhook_secret", mode="before")
+    @field_validator("database_url", "telegram_api_url", "webhook_url", "webhook_secret", "metrics_port", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():

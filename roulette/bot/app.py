@@ -26,8 +26,10 @@ from roulette.bot.albums import Albums
 from roulette.bot.delivery import Courier
 from roulette.bot.errors import on_error
 from roulette.bot.languages import Languages
+from roulette.bot.metrics import UpdateMetrics, measure_bot_api
 from roulette.bot.middlewares import ExactlyOnce, PerUserOrder, UserLanguage, use_state_on_demand
 from roulette.bot.polling import Poller
+from roulette.bot.probes import add_probe_routes, serve_probes
 from roulette.bot.refusals import RefuseNulCharacters
 from roulette.bot.retries import retry_requests
 from roulette.bot.routers import all_routers
@@ -106,6 +108,7 @@ def build_app(settings: Settings, pool: asyncpg.Pool[Any], bot: Bot, i18n: I18n 
         settings.message_retention_days,
     )
     retry_requests(bot)
+    measure_bot_api(bot)  # after the retries: closer to the network, it sees each attempt
     i18n = i18n or build_i18n(settings.default_language)
     languages = Languages(usecases.get_user, Language(settings.default_language))
     courier = Courier(bot, usecases, languages, i18n)
@@ -126,6 +129,7 @@ def build_app(settings: Settings, pool: asyncpg.Pool[Any], bot: Bot, i18n: I18n 
     )
     use_state_on_demand(dispatcher)
     dispatcher.update.outer_middleware(exactly_once)
+    dispatcher.update.outer_middleware(UpdateMetrics())
     UserLanguage(i18n, languages).setup(dispatcher)
     refuse_nul = RefuseNulCharacters()
     dispatcher.message.outer_middleware(refuse_nul)
@@ -201,6 +205,7 @@ async def run_polling(settings: Settings, stop: asyncio.Event | None = None) -> 
         i18n = build_i18n(settings.default_language)
         app = build_app(settings, pool, bot, i18n)
         stop = stop or stop_on_signals()
+        probes = await serve_probes(pool, settings.host, settings.metrics_port) if settings.metrics_port else None
         purger = asyncio.create_task(purge_periodically(app))
         try:
             await bot.delete_webhook(drop_pending_updates=False)
@@ -220,17 +225,15 @@ async def run_polling(settings: Settings, stop: asyncio.Event | None = None) -> 
             await app.dispatcher.emit_shutdown(bot=bot)
         finally:
             purger.cancel()
+            if probes is not None:
+                await probes.cleanup()
 
 
-def build_webhook_application(app: App, i18n: I18n) -> web.Application:
+def build_webhook_application(app: App, i18n: I18n, pool: asyncpg.Pool[Any]) -> web.Application:
     settings = app.settings
     assert settings.webhook_secret is not None
     web_app = web.Application()
-
-    async def healthz(_request: web.Request) -> web.Response:
-        return web.json_response({"ok": True})
-
-    web_app.router.add_get("/healthz", healthz)
+    add_probe_routes(web_app, pool)
     # Answer Telegram only after the update was handled: a crash mid-update then means
     # Telegram delivers it again instead of it being lost.
     UpdateRequestHandler(
@@ -265,7 +268,7 @@ async def run_webhook(settings: Settings) -> None:
     async with introduced_bot(settings) as (bot, _me), open_database(settings) as pool:
         i18n = build_i18n(settings.default_language)
         app = build_app(settings, pool, bot, i18n)
-        web_app = build_webhook_application(app, i18n)
+        web_app = build_webhook_application(app, i18n, pool)
         runner = web.AppRunner(web_app, shutdown_timeout=settings.shutdown_timeout_seconds)
         await runner.setup()
         site = web.TCPSite(runner, settings.host, settings.port)

@@ -17,6 +17,8 @@ from aiogram.methods import TelegramMethod
 from aiogram.types import Update
 from pydantic import ValidationError
 
+from roulette.bot.metrics import count_unparseable_update
+
 log = logging.getLogger(__name__)
 
 
@@ -46,6 +48,7 @@ def parse_update(raw: object, bot: Bot) -> Update | None:
     try:
         return Update.model_validate(raw, context={"bot": bot})
     except ValidationError as error:
+        count_unparseable_update()
         log.warning(
             "update %s cannot be parsed and is skipped: %s",
             raw_update_id(raw) if raw_update_id(raw) is not None else "without an id",

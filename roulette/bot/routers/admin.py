@@ -11,6 +11,7 @@ from aiogram.utils.i18n import gettext as _
 
 from roulette.bot.delivery import Courier
 from roulette.bot.filters import IsAdmin
+from roulette.bot.metrics import BANS
 from roulette.settings import Settings
 from roulette.usecases import UseCases
 from roulette.usecases.account import UserNotFound
@@ -72,6 +73,7 @@ async def cmd_ban(
     if isinstance(result, UserNotFound):
         await message.answer(_("No such user."))
         return
+    BANS.labels("admin").inc()
     _user, ended = result
     if ended is not None:
         await courier.announce_chat_end(ended, ended_by=args[0], notify_ender=False)

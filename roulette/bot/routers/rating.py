@@ -14,6 +14,7 @@ from roulette.bot import keyboards
 from roulette.bot.callbacks import BlockPartner, Rate, Report, Vote
 from roulette.bot.choices import show_choice
 from roulette.bot.delivery import Courier
+from roulette.bot.metrics import BANS, REPORTS
 from roulette.bot.texts import no_longer_active, report_reason_name
 from roulette.settings import Settings
 from roulette.usecases import UseCases
@@ -63,6 +64,9 @@ async def on_report(
     result = await usecases.report_partner(query.from_user.id, callback_data.chat_id, reason.value)
     match result:
         case Reported():
+            REPORTS.labels(reason.value).inc()
+            if result.banned_until:
+                BANS.labels("reports").inc()
             await query.answer(_("Thank you. The report was sent to the moderators."), show_alert=True)
             await show_choice(query, "🚩 " + report_reason_name(reason))
             if result.ended_chat is not None:

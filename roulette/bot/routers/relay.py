@@ -24,6 +24,7 @@ from roulette.bot.albums import Albums
 from roulette.bot.copies import send_copy, send_edit
 from roulette.bot.delivery import Courier, is_message_gone
 from roulette.bot.filters import ChatText
+from roulette.bot.metrics import FLOOD_HOLDS
 from roulette.bot.typed_answers import TypedAnswers
 from roulette.domain import InvalidMessage, MessageContent, MessageKind
 from roulette.settings import Settings
@@ -182,6 +183,7 @@ async def relay_message(
     if isinstance(result, AlreadyRelayed):
         return
     if isinstance(result, Flooded):
+        FLOOD_HOLDS.inc()
         if flood_notices.should_notify(sender.id):
             await message.answer(
                 _("You are sending messages too fast. Wait a few seconds: messages sent meanwhile are not delivered.")

@@ -11,6 +11,7 @@ from roulette.bot import reply_keyboard
 from roulette.bot.callbacks import Menu, MenuAction
 from roulette.bot.delivery import Courier
 from roulette.bot.filters import Pressed
+from roulette.bot.metrics import SEARCH_SECONDS
 from roulette.bot.reply_keyboard import ReplyButton
 from roulette.bot.texts import needs_start
 from roulette.usecases import UseCases
@@ -39,7 +40,8 @@ def build_router() -> Router:
 
 async def search(message: Message, user_id: int, usecases: UseCases, courier: Courier) -> None:
     """Run a search for the user and tell them (and a new partner) what happened."""
-    result = await usecases.start_search(user_id)
+    with SEARCH_SECONDS.time():
+        result = await usecases.start_search(user_id)
     match result:
         case Paired():
             await courier.announce_pair(result)
