@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -246,3 +247,12 @@ async def test_a_webhook_bot_serves_metrics_and_readyz_beside_the_webhook(
         await user.wait_for_text("gender", WAIT)
         figures = await scrape_until(f"{base}/metrics", lambda figures: figures.get(HANDLED_KEY, 0) >= 1)
         assert ("anochat_searching_users", (("pool", "adults"),)) in figures
+
+
+def test_the_dashboard_and_the_operations_page_name_only_metrics_that_exist() -> None:
+    suffixes = {"counter": ("_total",), "histogram": ("", "_bucket", "_count", "_sum"), "gauge": ("",)}
+    exported = {family.name + suffix for family in REGISTRY.collect() for suffix in suffixes[family.type]}
+    root = Path(__file__).resolve().parents[1]
+    for document in ("docs/grafana-dashboard.json", "docs/operations.md"):
+        named = set(re.findall(r"anochat_[a-z_]+", (root / document).read_text()))
+        assert named and named <= exported, (document, named - exported)
