@@ -13,7 +13,7 @@ import logging
 from typing import Any
 
 from aiogram import Bot
-from aiogram.methods import TelegramMethod
+from aiogram.methods import GetUpdates
 from aiogram.types import Update
 from pydantic import ValidationError
 
@@ -22,16 +22,14 @@ from roulette.bot.metrics import count_unparseable_update
 log = logging.getLogger(__name__)
 
 
-class GetRawUpdates(TelegramMethod[list[dict[str, Any]]]):
-    """getUpdates whose result is left as JSON objects, for `parse_update` to take one by one."""
+class GetRawUpdates(GetUpdates):
+    """getUpdates whose result is left as JSON objects, for `parse_update` to take one by one.
+
+    Still a GetUpdates to whatever tells methods apart (the request retries leave it to the
+    poller's own back-off). Its result is typed as aiogram's; it holds dicts.
+    """
 
     __returning__ = list[dict[str, Any]]
-    __api_method__ = "getUpdates"
-
-    offset: int | None = None
-    limit: int | None = None
-    timeout: int | None = None
-    allowed_updates: list[str] | None = None
 
 
 def raw_update_id(raw: object) -> int | None:

@@ -4,7 +4,7 @@ aiogram's own polling confirms a batch (by asking for the next offset) before it
 are handled, so a crash mid-batch loses them. Here a batch is handled — concurrently, one
 user's updates in order — and only then is the next batch requested, which is what confirms
 it to Telegram. A crash means the batch is delivered again; the update-id record in the
-database (roulette.storage.uow) keeps that from doing anything twice. Updates are parsed one
+database (roulette.storage.exactly_once) keeps that from doing anything twice. Updates are parsed one
 by one (roulette.bot.incoming), so one that cannot be parsed is skipped, not the batch.
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import (
@@ -24,6 +25,7 @@ from aiogram.exceptions import (
 from aiogram.types import Update
 
 from roulette.bot.incoming import GetRawUpdates, parse_update, raw_update_id
+from roulette.bot.startup import first_line
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +74,9 @@ class Poller:
                     fetch.cancel()
                     break
                 try:
-                    batch = fetch.result()
+                    batch: list[Any] = fetch.result()  # JSON objects: see GetRawUpdates
                 except (TelegramNetworkError, TelegramServerError, TelegramConflictError, ClientDecodeError) as error:
-                    log.warning("getUpdates failed (%s); retrying in %.1fs", _first_line(error), backoff)
+                    log.warning("getUpdates failed (%s); retrying in %.1fs", first_line(error), backoff)
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
                     continue
@@ -122,8 +124,3 @@ class Poller:
             await self._bot(GetRawUpdates(offset=offset, limit=1, timeout=0, allowed_updates=self._allowed_updates))
         except Exception as error:
             log.warning("could not confirm handled updates (%s); they may be delivered again", error)
-
-
-def _first_line(error: Exception) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
