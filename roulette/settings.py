@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     flood_max_messages: int = Field(default=20, ge=1, le=10_000)
     flood_window_seconds: int = Field(default=10, ge=1, le=3600)
     shutdown_timeout_seconds: float = Field(default=20.0, gt=0, le=25)
+    outbox_lease_seconds: float = Field(default=30.0, ge=1, le=3600)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

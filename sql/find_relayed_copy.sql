@@ -1,12 +1,38 @@
--- For an edit: the partner's copy of the sender's message in their active chat, and record the new content.
+-- For an edit: apply the flood guard (edits count like messages), record the new content, and
+-- find the partner's copy of the sender's message in their active chat.
+-- Always one row. partner_id NULL: not in a chat. flooded: over the limit, nothing recorded.
+-- message_id NULL otherwise: no such message in the active chat.
+-- $1 sender, $2 source message id, $3 text, $4 caption, $5 flood limit, $6 flood window (seconds).
 WITH chat AS (
     SELECT mine.chat_id, other.user_id AS partner_id
     FROM chat_participants mine
     JOIN chat_participants other ON other.chat_id = mine.chat_id AND other.user_id <> mine.user_id
     WHERE mine.user_id = $1 AND mine.active
+), recent AS (
+    SELECT count(*) AS sent FROM (
+        (SELECT 1 FROM messages
+         WHERE sender_id = $1 AND created_at > now() - make_interval(secs => $6::float8)
+         LIMIT $5)
+        UNION ALL
+        (SELECT 1 FROM message_edits
+         WHERE sender_id = $1 AND edited_at > now() - make_interval(secs => $6::float8)
+         LIMIT $5)
+        LIMIT $5
+    ) AS in_window
+), edited AS (
+    UPDATE messages m
+    SET text = COALESCE($3, m.text), caption = CASE WHEN m.kind = 'text' THEN NULL ELSE $4 END, edited_at = now()
+    FROM chat, recent
+    WHERE m.chat_id = chat.chat_id AND m.sender_id = $1 AND m.source_message_id = $2 AND recent.sent < $5
+    RETURNING m.id, m.kind, m.relayed_message_id
+), counted AS (
+    INSERT INTO message_edits (sender_id) SELECT $1 FROM edited
 )
-UPDATE messages m
-SET text = COALESCE($3, m.text), caption = CASE WHEN m.kind = 'text' THEN NULL ELSE $4 END, edited_at = now()
-FROM chat
-WHERE m.chat_id = chat.chat_id AND m.sender_id = $1 AND m.source_message_id = $2
-RETURNING m.id, chat.partner_id, m.kind, m.relayed_message_id
+SELECT chat.partner_id,
+       chat.chat_id IS NOT NULL AND (SELECT sent FROM recent) >= $5 AS flooded,
+       edited.id AS message_id,
+       edited.kind,
+       edited.relayed_message_id
+FROM (SELECT 1) AS one
+LEFT JOIN chat ON TRUE
+LEFT JOIN edited ON TRUE

@@ -1,6 +1,7 @@
 -- The relay hot path in one round trip: is the sender answering a question of the bot (an
 -- FSM state that expects typed input)? If not: find their active chat and partner, apply the
--- flood guard, map a reply to the partner's copy, and store the message.
+-- flood guard, map a reply to the partner's copy, and store the message (an album item also
+-- marks its album's flush as pending, in the outbox).
 -- Always one row. awaiting_input: the state whose question this message answers (nothing
 -- stored). chat_id NULL: not in a chat. flooded: over the limit, nothing stored.
 -- A message stored before (the same update delivered again) comes back with its
@@ -19,10 +20,16 @@ WITH awaiting AS (
     JOIN chat_participants other ON other.chat_id = mine.chat_id AND other.user_id <> mine.user_id
     WHERE mine.user_id = $1 AND mine.active AND NOT EXISTS (SELECT 1 FROM awaiting)
 ), recent AS (
-    -- counting stops at the limit: a flooding sender costs no more than anyone else
+    -- messages and edits count alike; counting stops at the limit: a flooding sender costs no
+    -- more than anyone else
     SELECT count(*) AS sent FROM (
-        SELECT 1 FROM messages
-        WHERE sender_id = $1 AND created_at > now() - make_interval(secs => $10::float8)
+        (SELECT 1 FROM messages
+         WHERE sender_id = $1 AND created_at > now() - make_interval(secs => $10::float8)
+         LIMIT $9)
+        UNION ALL
+        (SELECT 1 FROM message_edits
+         WHERE sender_id = $1 AND edited_at > now() - make_interval(secs => $10::float8)
+         LIMIT $9)
         LIMIT $9
     ) AS in_window
 ), stored AS (
@@ -31,6 +38,13 @@ WITH awaiting AS (
     -- a no-op update, so that a repeated delivery returns the existing row
     ON CONFLICT (chat_id, sender_id, source_message_id) DO UPDATE SET kind = messages.kind
     RETURNING id, relayed_message_id
+), album AS (
+    -- an album item not yet copied: its album's flush is pending, in this chat (see outbox)
+    INSERT INTO outbox (kind, recipient_id, chat_id, sender_id, media_group_id)
+    SELECT 'album', chat.partner_id, chat.chat_id, $1, $7
+    FROM chat, stored
+    WHERE $7::text IS NOT NULL AND stored.relayed_message_id IS NULL
+    ON CONFLICT (chat_id, sender_id, media_group_id) WHERE kind = 'album' DO UPDATE SET version = outbox.version + 1
 )
 SELECT (SELECT state FROM awaiting) AS awaiting_input,
        chat.chat_id,

@@ -43,6 +43,7 @@ from roulette.i18n import LANGUAGES, build_i18n
 from roulette.settings import Settings
 from roulette.storage.embedded import start_embedded_postgres
 from roulette.storage.migrations import apply_migrations
+from roulette.storage.outbox import AlbumFlush
 from roulette.storage.pool import create_pool
 from roulette.storage.uow import Database
 from roulette.usecases import UseCases
@@ -106,6 +107,7 @@ def build_app(settings: Settings, pool: asyncpg.Pool[Any], bot: Bot, i18n: I18n 
         ),
         FloodPolicy(settings.flood_max_messages, settings.flood_window_seconds),
         settings.message_retention_days,
+        settings.outbox_lease_seconds,
     )
     retry_requests(bot)
     measure_bot_api(bot)  # after the retries: closer to the network, it sees each attempt
@@ -189,6 +191,26 @@ async def purge_periodically(app: App, every_seconds: float = PURGE_EVERY_SECOND
             log.exception("retention purge failed; retrying later")
 
 
+async def deliver_overdue(app: App) -> None:
+    """Send what processes that died left in the outbox: notices, and albums (to their own chat)."""
+    for row in await app.usecases.claim_overdue():
+        if isinstance(row, AlbumFlush):
+            await app.albums.send(row, {}, app.courier, app.usecases, app.settings)
+        else:
+            await app.courier.deliver_claimed([row])
+            await app.courier.deliver_notices(row.recipient_id)  # and the user's later ones, in order
+
+
+async def deliver_overdue_periodically(app: App) -> None:
+    """Every process sweeps, a few times per lease: claims keep two from sending one row at once."""
+    while True:
+        await asyncio.sleep(app.settings.outbox_lease_seconds / 3)
+        try:
+            await deliver_overdue(app)
+        except Exception:
+            log.exception("outbox delivery failed; retrying later")
+
+
 @asynccontextmanager
 async def introduced_bot(settings: Settings) -> AsyncIterator[tuple[Bot, User]]:
     """The bot, once Telegram has taken its token (before the database: a wrong token is told
@@ -207,6 +229,7 @@ async def run_polling(settings: Settings, stop: asyncio.Event | None = None) -> 
         stop = stop or stop_on_signals()
         probes = await serve_probes(pool, settings.host, settings.metrics_port) if settings.metrics_port else None
         purger = asyncio.create_task(purge_periodically(app))
+        sweeper = asyncio.create_task(deliver_overdue_periodically(app))
         try:
             await bot.delete_webhook(drop_pending_updates=False)
             await set_commands(bot, i18n)
@@ -225,6 +248,7 @@ async def run_polling(settings: Settings, stop: asyncio.Event | None = None) -> 
             await app.dispatcher.emit_shutdown(bot=bot)
         finally:
             purger.cancel()
+            sweeper.cancel()
             if probes is not None:
                 await probes.cleanup()
 
@@ -276,11 +300,13 @@ async def run_webhook(settings: Settings) -> None:
         log.info("webhook server on %s:%s%s", settings.host, settings.port, settings.webhook_path)
         stop = stop_on_signals()
         purger = asyncio.create_task(purge_periodically(app))
+        sweeper = asyncio.create_task(deliver_overdue_periodically(app))
         try:
             await stop.wait()
             log.info("stopping: finishing the updates in flight")
         finally:
             purger.cancel()
+            sweeper.cancel()
             await runner.cleanup()
 
 

@@ -3,6 +3,10 @@
 `Courier.send` turns a 403 — the user blocked the bot — into the end of that user's chat,
 telling the partner. Flood limits and transient failures are retried below it, for every call
 (roulette/bot/retries.py).
+
+Notices that follow a change ("partner found", "partner left") were written to the outbox with
+the change; `deliver_notices` sends them, then forgets them. A crash in between only delays a
+notice: any process sends it again once its lease has passed (at least once, never lost).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
 from aiogram.methods import (
     AnswerCallbackQuery,
     CopyMessage,
@@ -34,6 +38,8 @@ from aiogram.utils.i18n import gettext as _
 from roulette.bot import keyboards, reply_keyboard
 from roulette.bot.languages import Languages
 from roulette.bot.texts import interests_list, reputation_line
+from roulette.domain import Reputation
+from roulette.storage.outbox import Notice, NoticeKind
 from roulette.usecases import UseCases
 from roulette.usecases.chat import ChatClosed
 from roulette.usecases.search import Paired
@@ -81,46 +87,80 @@ class Courier:
         """The user blocked the bot: end their chat and tell the partner."""
         closed = await self._usecases.set_bot_blocked(user_id, True)
         if isinstance(closed, ChatClosed):
-            await self.announce_chat_end(closed, ended_by=user_id, notify_ender=False)
+            await self.announce_chat_end(closed, ended_by=user_id)
 
     async def say(self, user_id: int, text: Callable[[], str], *, markup: Callable[[], Any] | None = None) -> None:
         """Send a text composed in that user's own language."""
         language = (await self._languages.of(user_id)).value
-        with self._i18n.use_locale(language):
+        with self._i18n.context(), self._i18n.use_locale(language):  # also outside an update (the outbox sweep)
             body = text()
             reply_markup = markup() if markup is not None else None
         await self.send(SendMessage(chat_id=user_id, text=body, reply_markup=reply_markup), recipient=user_id)
 
     async def announce_pair(self, paired: Paired) -> None:
-        shared = paired.shared_interests
-        for user_id, partner in ((paired.me.id, paired.partner), (paired.partner.id, paired.me)):
+        """Tell both sides they have a partner (the pairing wrote both notices)."""
+        await self.deliver_notices(paired.me.id, paired.partner.id)
 
-            def notice(partner_: Any = partner) -> str:
-                return _(
-                    "🎉 Partner found! Say hi.\n"
-                    "Partner's reputation: {reputation}\n"
-                    "Shared interests: {shared}\n\n"
-                    "/next — another partner · /stop — end the chat"
-                ).format(reputation=reputation_line(partner_.reputation), shared=interests_list(shared))
+    async def announce_chat_end(self, closed: ChatClosed, *, ended_by: int) -> None:
+        """Tell the partner the chat is over, and the one who ended it when they asked to leave (the
+        change wrote the notices); each with the idle keyboard, then rating buttons."""
+        await self.deliver_notices(closed.partner_id, ended_by)
 
-            await self.say(user_id, notice, markup=reply_keyboard.in_chat)
+    async def deliver_notices(self, *user_ids: int) -> None:
+        """Send these users' pending notices, each user's in the order written, then forget them."""
+        recipients = list(dict.fromkeys(user_ids))
+        # Ends: each round forgets what it sent, and what it could not send stays claimed.
+        while notices := await self._usecases.claim_notices(recipients):
+            await self.deliver_claimed(notices)
 
-    async def announce_chat_end(self, closed: ChatClosed, *, ended_by: int, notify_ender: bool = True) -> None:
-        """Tell both sides the chat is over (with the idle keyboard), then offer rating buttons."""
-        chat_id = closed.chat_id
+    async def deliver_claimed(self, notices: list[Notice]) -> None:
+        """Send claimed notices and forget those sent. One that meets a Telegram failure stays
+        claimed, and any process sends it again once its lease has passed."""
+        sent: list[int] = []
+        for notice in notices:
+            try:
+                await self._send_notice(notice)
+            except TelegramBadRequest as error:
+                # Telegram will never take it (the chat is gone): trying again cannot help
+                log.warning("notice %s refused by Telegram: %s", notice.kind.value, error.message)
+            except TelegramAPIError as error:
+                log.warning("notice %s not sent (%s); it is sent again later", notice.kind.value, error)
+                continue
+            sent.append(notice.id)
+        if sent:
+            await self._usecases.forget_delivered(sent)
+
+    async def _send_notice(self, notice: Notice) -> None:
+        chat_id, user_id = notice.chat_id, notice.recipient_id
 
         def rate_markup() -> InlineKeyboardMarkup:
             return keyboards.after_chat(chat_id)
 
-        await self.say(
-            closed.partner_id,
-            lambda: _("Your partner has left the chat.\n/search — find a new partner"),
-            markup=reply_keyboard.idle,
-        )
-        await self.say(closed.partner_id, lambda: _("How was it?"), markup=rate_markup)
-        if notify_ender:
-            await self.say(ended_by, lambda: _("The chat is over."), markup=reply_keyboard.idle)
-            await self.say(ended_by, lambda: _("How was your partner?"), markup=rate_markup)
+        match notice.kind:
+            case NoticeKind.PARTNER_FOUND:
+                details = notice.details
+                reputation = Reputation(likes=int(details.get("likes", 0)), dislikes=int(details.get("dislikes", 0)))
+                shared = frozenset(str(tag) for tag in details.get("shared") or ())
+
+                def found() -> str:
+                    return _(
+                        "🎉 Partner found! Say hi.\n"
+                        "Partner's reputation: {reputation}\n"
+                        "Shared interests: {shared}\n\n"
+                        "/next — another partner · /stop — end the chat"
+                    ).format(reputation=reputation_line(reputation), shared=interests_list(shared))
+
+                await self.say(user_id, found, markup=reply_keyboard.in_chat)
+            case NoticeKind.PARTNER_LEFT:
+                await self.say(
+                    user_id,
+                    lambda: _("Your partner has left the chat.\n/search — find a new partner"),
+                    markup=reply_keyboard.idle,
+                )
+                await self.say(user_id, lambda: _("How was it?"), markup=rate_markup)
+            case NoticeKind.YOU_LEFT:
+                await self.say(user_id, lambda: _("The chat is over."), markup=reply_keyboard.idle)
+                await self.say(user_id, lambda: _("How was your partner?"), markup=rate_markup)
 
 
 def is_message_gone(error: TelegramBadRequest) -> bool:

@@ -213,9 +213,10 @@ class ChatRepository:
         record = await self._connection.fetchrow(_GET_ACTIVE_CHAT, user_id)
         return ActiveChat(record["chat_id"], record["partner_id"]) if record is not None else None
 
-    async def end_active_chat_of(self, user_id: int, reason: str) -> ActiveChat | None:
-        """End the user's active chat for both; None if there was none."""
-        record = await self._connection.fetchrow(_END_ACTIVE_CHAT, user_id, reason)
+    async def end_active_chat_of(self, user_id: int, reason: str, *, tell_leaver: bool = False) -> ActiveChat | None:
+        """End the user's active chat for both; None if there was none. The partner's notice (and the
+        leaver's, with `tell_leaver`) is written to the outbox with it."""
+        record = await self._connection.fetchrow(_END_ACTIVE_CHAT, user_id, reason, tell_leaver)
         return ActiveChat(record["id"], record["partner_id"]) if record is not None else None
 
 
@@ -232,9 +233,9 @@ class StoredMessage:
 
 @dataclass(frozen=True, slots=True)
 class EditedMessage:
-    message_id: int
-    partner_id: int
-    kind: MessageKind
+    partner_id: int | None  # None: the sender is not in a chat
+    flooded: bool  # over the flood limit: nothing recorded
+    message_id: int | None  # None: no such message in the active chat (or flooded)
     relayed_message_id: int | None
 
 
@@ -303,14 +304,22 @@ class MessageRepository:
         )
 
     async def record_edit(
-        self, sender_id: int, source_message_id: int, text: str | None, caption: str | None
-    ) -> EditedMessage | None:
-        """Store an edit of a message in the sender's active chat and say where its copy is."""
-        record = await self._connection.fetchrow(_FIND_RELAYED_COPY, sender_id, source_message_id, text, caption)
-        if record is None:
-            return None
+        self,
+        sender_id: int,
+        source_message_id: int,
+        text: str | None,
+        caption: str | None,
+        flood_limit: int,
+        flood_window_seconds: float,
+    ) -> EditedMessage:
+        """Store an edit of a message in the sender's active chat (edits count against the flood
+        guard like messages) and say where its copy is."""
+        record = await self._connection.fetchrow(
+            _FIND_RELAYED_COPY, sender_id, source_message_id, text, caption, flood_limit, flood_window_seconds
+        )
+        assert record is not None
         return EditedMessage(
-            record["id"], record["partner_id"], MessageKind(record["kind"]), record["relayed_message_id"]
+            record["partner_id"], record["flooded"], record["message_id"], record["relayed_message_id"]
         )
 
     async def history(self, chat_id: int) -> list[Message]:

@@ -10,6 +10,7 @@ from asyncpg.pool import PoolConnectionProxy
 from asyncpg.transaction import Transaction
 
 from roulette.storage import exactly_once
+from roulette.storage.outbox import OutboxRepository
 from roulette.storage.relayed_copies import RelayedCopies
 from roulette.storage.repositories import (
     ChatRepository,
@@ -28,6 +29,7 @@ class _Repositories:
     chats: ChatRepository
     messages: MessageRepository
     safety: SafetyRepository
+    outbox: OutboxRepository
 
     def _bind(self, connection: PoolConnectionProxy[Any]) -> None:
         self.users = UserRepository(connection)
@@ -35,6 +37,7 @@ class _Repositories:
         self.chats = ChatRepository(connection)
         self.messages = MessageRepository(connection)
         self.safety = SafetyRepository(connection)
+        self.outbox = OutboxRepository(connection)
 
 
 class UnitOfWork(_Repositories):

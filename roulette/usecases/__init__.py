@@ -10,6 +10,7 @@ from roulette.usecases.account import DeleteUser, GetUser, RegisterUser, SetLang
 from roulette.usecases.after_chat import BlockPartner, RatePartner, ReportPartner, ReportPolicy
 from roulette.usecases.chat import CloseChat, EditMessage, FloodPolicy, RecordRelayed, SendMessage
 from roulette.usecases.moderation import BanUser, GetChatHistory, GetStats, PurgeExpired, SetBotBlocked
+from roulette.usecases.outbox import ClaimAlbum, ClaimNotices, ClaimOverdue, FinishAlbumFlush, ForgetDelivered
 from roulette.usecases.search import CancelSearch, GetCurrentChat, StartSearch
 
 
@@ -22,7 +23,9 @@ class UseCases:
         report_policy: ReportPolicy | None = None,
         flood_policy: FloodPolicy | None = None,
         retention_days: int = 7,
+        outbox_lease_seconds: float = 30.0,
     ) -> None:
+        flood_policy = flood_policy or FloodPolicy()
         self.register_user = RegisterUser(db)
         self.get_user = GetUser(db)
         self.update_profile = UpdateProfile(db)
@@ -32,9 +35,9 @@ class UseCases:
         self.start_search = StartSearch(db)
         self.cancel_search = CancelSearch(db)
         self.get_current_chat = GetCurrentChat(db)
-        self.send_message = SendMessage(db, flood_policy or FloodPolicy())
+        self.send_message = SendMessage(db, flood_policy)
         self.record_relayed = RecordRelayed(db)
-        self.edit_message = EditMessage(db)
+        self.edit_message = EditMessage(db, flood_policy)
         self.close_chat = CloseChat(db)
         self.rate_partner = RatePartner(db)
         self.report_partner = ReportPartner(db, report_policy or ReportPolicy())
@@ -44,3 +47,8 @@ class UseCases:
         self.get_chat_history = GetChatHistory(db)
         self.get_stats = GetStats(db)
         self.purge_expired = PurgeExpired(db, retention_days)
+        self.claim_notices = ClaimNotices(db, outbox_lease_seconds)
+        self.claim_album = ClaimAlbum(db, outbox_lease_seconds)
+        self.claim_overdue = ClaimOverdue(db, outbox_lease_seconds)
+        self.forget_delivered = ForgetDelivered(db)
+        self.finish_album_flush = FinishAlbumFlush(db)

@@ -138,17 +138,25 @@ class RecordRelayed(UseCase):
         await self.db.relayed_copies.record(message_id, relayed_message_id)
 
 
+@dataclass(frozen=True, slots=True)
 class EditMessage(UseCase):
-    """Store an edit of text or caption and say which copy to edit."""
+    """Store an edit of text or caption and say which copy to edit; edits count against the
+    flood guard like messages (a flooded edit is neither stored nor relayed)."""
+
+    flood: FloodPolicy = field(default_factory=FloodPolicy)
 
     async def __call__(
         self, sender_id: int, source_message_id: int, *, text: str | None = None, caption: str | None = None
-    ) -> EditRelay | EditNotRelayable:
+    ) -> EditRelay | EditNotRelayable | Flooded:
         check_edit(text=text, caption=caption)
         async with self.db.uow() as uow:
-            edited = await uow.messages.record_edit(sender_id, source_message_id, text, caption)
+            edited = await uow.messages.record_edit(
+                sender_id, source_message_id, text, caption, self.flood.max_messages, self.flood.window_seconds
+            )
             await uow.commit()
-        if edited is None or edited.relayed_message_id is None:
+        if edited.flooded:
+            return Flooded()
+        if edited.partner_id is None or edited.relayed_message_id is None:
             return EditNotRelayable()
         return EditRelay(edited.partner_id, edited.relayed_message_id)
 
@@ -158,6 +166,6 @@ class CloseChat(UseCase):
 
     async def __call__(self, user_id: int, reason: str = "stop") -> ChatClosed | NoChat:
         async with self.db.uow() as uow:
-            ended = await uow.chats.end_active_chat_of(user_id, reason)
+            ended = await uow.chats.end_active_chat_of(user_id, reason, tell_leaver=True)
             await uow.commit()
         return ChatClosed.of(ended) or NoChat()

@@ -266,3 +266,20 @@ async def test_after_closing_both_can_meet_someone_new(usecases: UseCases) -> No
 
     await chat_between(usecases, 1, 3)
     await chat_between(usecases, 2, 4)
+
+
+async def test_edits_count_against_the_flood_limit_like_messages(db: Database, usecases: UseCases) -> None:
+    await member(usecases, 1)
+    await member(usecases, 2)
+    chat_id = await chat_between(usecases, 1, 2)
+    guarded = UseCases(db, flood_policy=FloodPolicy(max_messages=3, window_seconds=60))
+    sent = await guarded.send_message(1, 10, MessageContent.text_message("first"))
+    assert isinstance(sent, Relay)
+    await usecases.record_relayed(sent.message_id, 500)
+
+    edits = [await guarded.edit_message(1, 10, text=f"edit #{n}") for n in range(4)]
+
+    assert edits == [EditRelay(2, 500), EditRelay(2, 500), Flooded(), Flooded()]
+    [stored] = await usecases.get_chat_history(chat_id)
+    assert stored.content.text == "edit #1"  # a flooded edit is not stored either
+    assert await guarded.send_message(1, 11, MessageContent.text_message("more")) == Flooded()

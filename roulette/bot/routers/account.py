@@ -95,4 +95,4 @@ async def on_delete(
     if isinstance(query.message, Message):
         await query.message.edit_text(_("All your data has been deleted. Send /start if you ever want to come back."))
     if isinstance(result, Deleted) and result.ended_chat is not None:
-        await courier.announce_chat_end(result.ended_chat, ended_by=query.from_user.id, notify_ender=False)
+        await courier.announce_chat_end(result.ended_chat, ended_by=query.from_user.id)

@@ -76,7 +76,7 @@ async def cmd_ban(
     BANS.labels("admin").inc()
     _user, ended = result
     if ended is not None:
-        await courier.announce_chat_end(ended, ended_by=args[0], notify_ender=False)
+        await courier.announce_chat_end(ended, ended_by=args[0])
     await message.answer(_("Banned for {hours} h.").format(hours=hours))
 
 

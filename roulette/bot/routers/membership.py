@@ -21,7 +21,7 @@ def build_router() -> Router:
 async def on_bot_blocked(event: ChatMemberUpdated, usecases: UseCases, courier: Courier) -> None:
     closed = await usecases.set_bot_blocked(event.from_user.id, True)
     if isinstance(closed, ChatClosed):
-        await courier.announce_chat_end(closed, ended_by=event.from_user.id, notify_ender=False)
+        await courier.announce_chat_end(closed, ended_by=event.from_user.id)
 
 
 async def on_bot_unblocked(event: ChatMemberUpdated, usecases: UseCases) -> None:

@@ -71,7 +71,7 @@ async def on_report(
             await show_choice(query, "🚩 " + report_reason_name(reason))
             if result.ended_chat is not None:
                 # the ban ended the reported user's current chat: its other side is told
-                await courier.announce_chat_end(result.ended_chat, ended_by=result.reported_id, notify_ender=False)
+                await courier.announce_chat_end(result.ended_chat, ended_by=result.reported_id)
             for admin_id in settings.admin_ids:
                 await courier.say(
                     admin_id,
@@ -95,4 +95,4 @@ async def on_block(query: CallbackQuery, callback_data: BlockPartner, usecases: 
     await query.answer(_("Blocked. You will never be paired with this person again."), show_alert=True)
     await show_choice(query, _("⛔ Blocked"))
     if result.ended_chat is not None:
-        await courier.announce_chat_end(result.ended_chat, ended_by=query.from_user.id, notify_ender=False)
+        await courier.announce_chat_end(result.ended_chat, ended_by=query.from_user.id)

@@ -183,17 +183,23 @@ async def relay_message(
     if isinstance(result, AlreadyRelayed):
         return
     if isinstance(result, Flooded):
-        FLOOD_HOLDS.inc()
-        if flood_notices.should_notify(sender.id):
-            await message.answer(
-                _("You are sending messages too fast. Wait a few seconds: messages sent meanwhile are not delivered.")
-            )
+        await _notify_flood(message, flood_notices)
         return
     if message.media_group_id is not None:
         await albums.add(result, message, message.media_group_id, courier, usecases, settings)
         return
     await albums.settle(sender.id, courier, usecases, settings)
     await _copy(message, result, usecases, courier, settings)
+
+
+async def _notify_flood(message: Message, flood_notices: FloodNotices) -> None:
+    """One notice per window: the notices are no flood themselves."""
+    assert message.from_user is not None
+    FLOOD_HOLDS.inc()
+    if flood_notices.should_notify(message.from_user.id):
+        await message.answer(
+            _("You are sending messages too fast. Wait a few seconds: messages sent meanwhile are not delivered.")
+        )
 
 
 def _refusal_text(refused: Refused) -> str:
@@ -240,13 +246,16 @@ async def _copy_unstored(message: Message, usecases: UseCases, courier: Courier,
     )
 
 
-async def relay_edit(message: Message, usecases: UseCases, courier: Courier) -> None:
+async def relay_edit(message: Message, usecases: UseCases, courier: Courier, flood_notices: FloodNotices) -> None:
     sender = message.from_user
     if sender is None:
         return
     try:
         result = await usecases.edit_message(sender.id, message.message_id, text=message.text, caption=message.caption)
     except InvalidMessage:
+        return
+    if isinstance(result, Flooded):
+        await _notify_flood(message, flood_notices)
         return
     if not isinstance(result, EditRelay):
         return

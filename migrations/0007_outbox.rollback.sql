@@ -1,0 +1,2 @@
+DROP TABLE message_edits;
+DROP TABLE outbox;
