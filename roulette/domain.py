@@ -64,6 +64,11 @@ class ReportReason(enum.StrEnum):
     OTHER = "other"
 
 
+class PartnerLanguage(enum.StrEnum):
+    SAME = "same"  # only a partner whose bot language is the user's own
+    ANY = "any"
+
+
 class Language(enum.StrEnum):
     EN = "en"
     RU = "ru"
@@ -159,6 +164,7 @@ class SearchPreferences:
     age_min: int = MIN_AGE
     age_max: int = MAX_AGE
     interests_mode: InterestsMode = InterestsMode.PREFER
+    partner_language: PartnerLanguage = PartnerLanguage.SAME
 
     def __post_init__(self) -> None:
         validate_age(self.age_min)
@@ -204,7 +210,7 @@ class User:
 def pairing_obstacle(a: User, b: User, *, blocked: bool = False) -> str | None:
     """None when `a` and `b` may be paired, else a short reason.
 
-    Both users' preferences must hold both ways; adults and minors are never paired;
+    Both users' preferences must hold both ways (gender, age, language); adults and minors are never paired;
     a blocked pair and a user with themself never are either.
     """
     if a.id == b.id:
@@ -218,6 +224,11 @@ def pairing_obstacle(a: User, b: User, *, blocked: bool = False) -> str | None:
         return "adults and minors are never paired"
     if not a.preferences.accepts(b.profile) or not b.preferences.accepts(a.profile):
         return "gender or age preferences do not hold both ways"
+    if a.language != b.language and PartnerLanguage.SAME in (
+        a.preferences.partner_language,
+        b.preferences.partner_language,
+    ):
+        return "one of them wants a partner of their own language"
     shared = a.profile.interests.shared_with(b.profile.interests)
     for user in (a, b):
         if user.preferences.interests_mode is InterestsMode.REQUIRE and not shared:

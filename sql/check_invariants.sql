@@ -24,6 +24,14 @@ UNION ALL
 SELECT 'incomplete profile in the queue', count(*) FROM search_queue q
     JOIN users u ON u.id = q.user_id WHERE u.gender IS NULL OR u.age IS NULL
 UNION ALL
+SELECT 'queue row whose matching keys differ from the profile', count(*) FROM search_queue q
+    JOIN users u ON u.id = q.user_id
+    WHERE (q.gender, q.age, q.interests, q.language, q.partner_gender, q.partner_age_min, q.partner_age_max,
+           q.interests_mode, q.partner_language)
+          IS DISTINCT FROM
+          (u.gender, u.age, u.interests, u.language, u.partner_gender, u.partner_age_min, u.partner_age_max,
+           u.interests_mode, u.partner_language)
+UNION ALL
 SELECT 'active chat between an adult and a minor', count(*) FROM chats c
     JOIN users a ON a.id = c.user_a JOIN users b ON b.id = c.user_b
     WHERE c.ended_at IS NULL AND (a.age >= 18) <> (b.age >= 18)

@@ -27,7 +27,9 @@ from roulette.domain import (
     Gender,
     Interests,
     InterestsMode,
+    Language,
     PartnerGender,
+    PartnerLanguage,
     Profile,
     Reputation,
     SearchPreferences,
@@ -75,16 +77,30 @@ def many(wide_pool: asyncpg.Pool[Any]) -> UseCases:
 # --- a crowd of users with all sorts of wishes ---------------------------------------------
 
 
-def random_user(rng: random.Random, user_id: int) -> User:
-    """Mostly easy-going adults, with men and women who want one gender, minors, narrow age
+# Which users a crowd is made of: one pool (adults speaking English, minors speaking Russian),
+# or every pool at once (both classes, both languages, some who accept any language).
+POOLS = {
+    "adults-en": ((18, 60), (Language.EN,), (PartnerLanguage.SAME,)),
+    "minors-ru": ((13, 17), (Language.RU,), (PartnerLanguage.SAME,)),
+    "every-pool": ((13, 60), tuple(Language), (PartnerLanguage.SAME, PartnerLanguage.SAME, PartnerLanguage.ANY)),
+}
+
+
+def random_user(rng: random.Random, user_id: int, pool: str = "every-pool") -> User:
+    """Mostly easy-going users, with men and women who want one gender, minors, narrow age
     ranges and users who require a shared interest: plenty of pairs that may not meet."""
-    age = rng.randint(13, 17) if rng.random() < 0.2 else rng.randint(18, 60)
+    (youngest, oldest), languages, language_wishes = POOLS[pool]
+    if youngest < 18 <= oldest:  # both classes: one in five a minor
+        age = rng.randint(youngest, 17) if rng.random() < 0.2 else rng.randint(18, oldest)
+    else:
+        age = rng.randint(youngest, oldest)
     if rng.random() < 0.5:
         age_min, age_max = 13, 99
     else:
         age_min, age_max = max(13, age - rng.randint(0, 6)), min(99, age + rng.randint(0, 10))
     return User(
         user_id,
+        language=rng.choice(languages),
         profile=Profile(
             rng.choice(list(Gender)),
             age,
@@ -95,6 +111,7 @@ def random_user(rng: random.Random, user_id: int) -> User:
             age_min,
             age_max,
             rng.choices(list(InterestsMode), weights=[1, 3, 1])[0],
+            rng.choice(language_wishes),
         ),
     )
 
@@ -112,8 +129,8 @@ async def add_blocks(pool: asyncpg.Pool[Any], pairs: Iterable[tuple[int, int]]) 
     await pool.executemany("INSERT INTO blocks (blocker_id, blocked_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", pairs)
 
 
-def crowd(rng: random.Random, first_id: int, size: int) -> list[User]:
-    users = [random_user(rng, user_id) for user_id in range(first_id, first_id + size - 1)]
+def crowd(rng: random.Random, first_id: int, size: int, pool: str = "every-pool") -> list[User]:
+    users = [random_user(rng, user_id, pool) for user_id in range(first_id, first_id + size - 1)]
     return [*users, odd_one_out(first_id + size - 1)]
 
 
@@ -165,13 +182,14 @@ def assert_every_chat_announced_once(results: Iterable[object], chats_before: in
 # --- many users at once --------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("pool", POOLS)
 async def test_a_crowd_searching_at_once_is_paired_without_lost_or_double_matches(
-    many: UseCases, wide_pool: asyncpg.Pool[Any]
+    many: UseCases, wide_pool: asyncpg.Pool[Any], pool: str
 ) -> None:
     rng = random.Random(20240601)
     chats = 0
     for round_number in range(ROUNDS):
-        users = crowd(rng, first_id=1 + round_number * 1000, size=CROWD)
+        users = crowd(rng, first_id=1 + round_number * 1000, size=CROWD, pool=pool)
         await add_users(wide_pool, users)
         # some pairs blocked each other in the past, in both directions
         await add_blocks(wide_pool, ((a.id, b.id) for a, b in (rng.sample(users, 2) for _ in range(40))))
@@ -233,11 +251,12 @@ async def test_leaving_cancelling_and_searching_at_once_keeps_the_guarantees(
         await assert_matchmaking_guarantees(wide_pool)
 
 
+@pytest.mark.parametrize("pool", ["adults-en", "every-pool"])
 async def test_searches_from_two_processes_at_once_keep_the_guarantees(
-    database_url: str, wide_pool: asyncpg.Pool[Any]
+    database_url: str, wide_pool: asyncpg.Pool[Any], pool: str
 ) -> None:
     rng = random.Random(99)
-    users = crowd(rng, first_id=1, size=2 * CROWD)
+    users = crowd(rng, first_id=1, size=2 * CROWD, pool=pool)
     await add_users(wide_pool, users)
     ids = [user.id for user in users]
     rng.shuffle(ids)
@@ -300,6 +319,76 @@ async def test_two_users_searching_at_once_are_paired_with_each_other(
         assert {paired.me.id, paired.partner.id} == {first, second}
         assert await many.get_current_chat(first) == InChat(paired.chat_id, second)
         assert await many.get_current_chat(second) == InChat(paired.chat_id, first)
+    await assert_matchmaking_guarantees(wide_pool)
+
+
+async def wait_until_waiting_for_a_lock(pool: asyncpg.Pool[Any], count: int) -> None:
+    """Until `count` sessions wait for an advisory lock (the searches that must wait for a pool)."""
+    while True:
+        waiting = await pool.fetchval(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = "
+            "(SELECT oid FROM pg_database WHERE datname = current_database())"
+        )
+        if waiting >= count:
+            return
+        await asyncio.sleep(0.01)
+
+
+@pytest.mark.parametrize(
+    ("held", "blocked_languages", "free_languages"),
+    [
+        # while one search holds the English adults' pool, minors and Russian adults still pair;
+        # an adult who accepts any language needs the English pool too when they speak English
+        ("adult:en", ["adult-en-same", "adult-en-any"], ["minor-en-same", "adult-ru-same", "minor-ru-any"]),
+        # the pool of those who accept any language stops only them, not those of their language
+        ("adult:*", ["adult-en-any", "adult-ru-any"], ["adult-en-same", "adult-ru-same", "minor-en-any"]),
+    ],
+)
+async def test_searches_in_other_pools_do_not_wait_for_a_busy_pool(
+    many: UseCases,
+    wide_pool: asyncpg.Pool[Any],
+    held: str,
+    blocked_languages: list[str],
+    free_languages: list[str],
+) -> None:
+    def pair_of(kind: str, first_id: int) -> list[User]:
+        cls, language, wish = kind.split("-")
+        return [
+            User(
+                user_id,
+                language=Language(language),
+                profile=Profile(gender, 30 if cls == "adult" else 15),
+                preferences=SearchPreferences(wants, partner_language=PartnerLanguage(wish)),
+            )
+            # the men want women: the men kept waiting below can never be paired together
+            for user_id, gender, wants in (
+                (first_id, Gender.MALE, PartnerGender.FEMALE),
+                (first_id + 1, Gender.FEMALE, PartnerGender.ANY),
+            )
+        ]
+
+    blocked = {kind: pair_of(kind, 100 * (index + 1)) for index, kind in enumerate(blocked_languages)}
+    free = {kind: pair_of(kind, 1000 + 100 * index) for index, kind in enumerate(free_languages)}
+    await add_users(wide_pool, [user for pair in [*blocked.values(), *free.values()] for user in pair])
+
+    async with wide_pool.acquire() as holder, holder.transaction():
+        # a search of that pool in progress, as far as the others can tell
+        await holder.execute("SELECT pg_advisory_xact_lock(7301986, hashtext($1))", held)
+        stuck = [asyncio.create_task(many.start_search(first.id)) for first, _ in blocked.values()]
+        # (the limit only keeps a broken lock scheme from hanging the run)
+        await asyncio.wait_for(wait_until_waiting_for_a_lock(wide_pool, len(stuck)), 60)
+
+        for first, second in free.values():
+            assert await many.start_search(first.id) == Waiting()
+            paired = await many.start_search(second.id)
+            assert isinstance(paired, Paired) and paired.partner.id == first.id
+        assert not any(task.done() for task in stuck)
+    assert await asyncio.gather(*stuck) == [Waiting()] * len(stuck)
+    waiting_men = {first.id for first, _ in blocked.values()}
+    for _, second in blocked.values():
+        paired = await many.start_search(second.id)
+        assert isinstance(paired, Paired) and paired.partner.id in waiting_men
+        waiting_men.remove(paired.partner.id)
     await assert_matchmaking_guarantees(wide_pool)
 
 

@@ -2,11 +2,15 @@
 
 The function applies every rule in SQL for speed; the domain states them in Python. For many
 random pairs of users, a waiting user and a searcher are paired exactly when can_pair says so.
+And the ranking: more shared interests first, then the longest wait, among the longest-waiting
+compatible users up to the function's bound.
 """
 
 from __future__ import annotations
 
 import random
+import re
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -16,7 +20,9 @@ from roulette.domain import (
     Gender,
     Interests,
     InterestsMode,
+    Language,
     PartnerGender,
+    PartnerLanguage,
     Profile,
     SearchPreferences,
     User,
@@ -25,7 +31,14 @@ from roulette.domain import (
 from roulette.usecases import UseCases
 from roulette.usecases.search import Paired, Waiting
 
-PAIRS = 300
+PAIRS = 400
+# How many of the longest-waiting compatible users the function ranks by shared interests.
+RANKED = int(
+    re.search(
+        r"ranked CONSTANT INTEGER := (\d+);",
+        (Path(__file__).resolve().parents[1] / "sql" / "functions" / "start_search.sql").read_text(encoding="utf-8"),
+    ).group(1)  # type: ignore[union-attr]
+)
 
 
 def random_user(rng: random.Random, user_id: int) -> User:
@@ -34,8 +47,15 @@ def random_user(rng: random.Random, user_id: int) -> User:
     high = rng.choice([high for high in (17, 18, 25, 45, 99) if high >= low])
     return User(
         user_id,
+        language=rng.choice(list(Language)),
         profile=Profile(rng.choice(list(Gender)), age, Interests.of(rng.sample(INTEREST_CATALOG, rng.randint(0, 3)))),
-        preferences=SearchPreferences(rng.choice(list(PartnerGender)), low, high, rng.choice(list(InterestsMode))),
+        preferences=SearchPreferences(
+            rng.choice(list(PartnerGender)),
+            low,
+            high,
+            rng.choice(list(InterestsMode)),
+            rng.choice(list(PartnerLanguage)),
+        ),
     )
 
 
@@ -50,6 +70,7 @@ async def test_the_pairing_query_pairs_exactly_the_users_the_domain_allows(
 ) -> None:
     rng = random.Random(20261126)
     agreed = paired = 0
+    across = {True: 0, False: 0}  # pairs of different languages: paired, refused
     for trial in range(PAIRS):
         waiting, searcher = random_user(rng, 2 * trial + 1), random_user(rng, 2 * trial + 2)
         blocked = rng.random() < 0.1
@@ -66,9 +87,49 @@ async def test_the_pairing_query_pairs_exactly_the_users_the_domain_allows(
         assert isinstance(result, Paired | Waiting)
         agreed += 1
         paired += allowed
+        if waiting.language != searcher.language:
+            across[allowed] += 1
         # leave the queue and chats empty for the next pair
         await pool.execute("DELETE FROM search_queue")
         await pool.execute("UPDATE chat_participants SET active = FALSE")
         await pool.execute("UPDATE chats SET ended_at = now(), end_reason = 'stop' WHERE ended_at IS NULL")
     assert agreed == PAIRS
     assert 0 < paired < PAIRS  # both outcomes were exercised
+    assert across[True] > 0 and across[False] > 0  # and so were both sides of the language rule
+
+
+async def test_shared_interests_rank_only_the_longest_waiting_compatible_users(
+    usecases: UseCases, pool: asyncpg.Pool[Any]
+) -> None:
+    def man(user_id: int, interests: tuple[str, ...]) -> User:
+        return User(
+            user_id,
+            profile=Profile(Gender.MALE, 30, Interests.of(interests)),
+            preferences=SearchPreferences(PartnerGender.FEMALE),
+        )
+
+    # RANKED + 1 men who want women wait, in id order; one of the first RANKED shares one interest with the
+    # searchers, the last one to come shares three. A man who cannot be paired with them (he
+    # wants men only) waits in between and is no candidate at all.
+    waiting = [man(user_id, ()) for user_id in range(1, RANKED + 2)]
+    waiting[4] = man(5, ("music",))
+    waiting[-1] = man(RANKED + 1, ("music", "books", "games"))
+    picky = User(500, profile=Profile(Gender.MALE, 30), preferences=SearchPreferences(PartnerGender.MALE))
+    searchers = [
+        User(user_id, profile=Profile(Gender.FEMALE, 30, Interests.of(("music", "books", "games"))))
+        for user_id in (1001, 1002, 1003)
+    ]
+    for user in [*waiting[:3], picky, *waiting[3:], *searchers]:
+        await save(usecases, user)
+    for user in [*waiting[:3], picky, *waiting[3:]]:
+        assert await usecases.start_search(user.id) == Waiting()
+
+    # the best of the RANKED longest-waiting: one shared interest beats a longer wait
+    first = await usecases.start_search(1001)
+    assert isinstance(first, Paired) and first.partner.id == 5
+    # now the last one is among the RANKED longest-waiting, and his three shared interests win
+    second = await usecases.start_search(1002)
+    assert isinstance(second, Paired) and second.partner.id == RANKED + 1
+    # and among equals, the longest wait
+    third = await usecases.start_search(1003)
+    assert isinstance(third, Paired) and third.partner.id == 1

@@ -35,7 +35,7 @@ async def test_migrations_apply_roll_back_and_apply_again(database_url: str) -> 
 
 async def test_the_functions_in_force_are_those_of_sql_functions_and_apply_again(database_url: str) -> None:
     source = (FUNCTIONS_DIR / "start_search.sql").read_text(encoding="utf-8")
-    body = source.split("$function$")[1]
+    body = source.split("CREATE FUNCTION start_search")[1].split("$function$")[1]
 
     assert apply_migrations(database_url) == 0
     assert apply_migrations(database_url) == 0

@@ -18,6 +18,7 @@ from roulette.domain import (
     MessageContent,
     MessageKind,
     PartnerGender,
+    PartnerLanguage,
     Profile,
     Reputation,
     SearchPreferences,
@@ -71,6 +72,7 @@ def user_from_record(record: asyncpg.Record) -> User:
             age_min=record["partner_age_min"],
             age_max=record["partner_age_max"],
             interests_mode=InterestsMode(record["interests_mode"]),
+            partner_language=PartnerLanguage(record["partner_language"]),
         ),
         reputation=Reputation(likes=record["likes"], dislikes=record["dislikes"]),
         banned_until=record["banned_until"],
@@ -115,6 +117,7 @@ class UserRepository:
             preferences.age_min,
             preferences.age_max,
             preferences.interests_mode.value,
+            preferences.partner_language.value,
         )
         return user_from_record(record) if record is not None else None
 

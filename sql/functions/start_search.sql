@@ -1,14 +1,38 @@
 -- The pairing step as one function, so that a search is one round trip. Applied after the
 -- numbered migrations by roulette/storage/migrations.py on every `migrate`: this file is the
 -- definition in force, and it must stay safe to apply again and again.
+--
+-- Pools. Users the hard rules keep apart never need to see each other's queue entries: adults
+-- and minors, and (unless both accept any language) users of different bot languages. Each
+-- pool has its own advisory lock, so searches in different pools pair in parallel. Who takes
+-- which lock (search_pool_locks below):
+--   a searcher who wants a partner of their own language: 'adult:en' (their class and language);
+--   a searcher who accepts any language: 'adult:*' and then 'adult:en'.
+-- Two users who may be paired always share one of these locks (same language: their language's;
+-- both accepting any language: '*'), so two compatible users who search at the same instant are
+-- serialised and the second finds the first. The order ('*', then the language) is fixed and
+-- nobody holding a language's lock waits for another lock, so two searches never deadlock; and
+-- a search waiting for '*' holds no language's lock, so it never holds up those who want their
+-- own language.
+-- Every search also takes the global key 7301986 in SHARED mode; sql/lock_queue_changes.sql
+-- takes it exclusively, so a ban, a bot block or a deletion still waits for the searches under
+-- way and every search after it sees the change, while searches never wait for each other.
+--
 -- The lock has to be taken before the query that reads the queue starts: a statement sees the
 -- database as of its own start, and the query must see every search committed before the lock
 -- was granted. Inside a VOLATILE function each statement takes a fresh snapshot, so the lock
--- and the query can travel together; called outside an explicit transaction, the lock is held
--- exactly as long as the function runs.
+-- and the query can travel together; called outside an explicit transaction, the locks are
+-- held exactly as long as the function runs.
 -- The commit does not wait for the WAL flush: a server crash may forget the last few
--- milliseconds of pairings (the users search again), and the pairing lock is never held across
--- a disk flush.
+-- milliseconds of pairings (the users search again), and no lock is held across a disk flush.
+
+-- The pool locks a user's search takes, in the order it takes them.
+CREATE OR REPLACE FUNCTION search_pool_locks(age SMALLINT, language TEXT, partner_language TEXT)
+RETURNS TEXT[] LANGUAGE sql IMMUTABLE AS $function$
+    SELECT CASE WHEN partner_language = 'any' THEN ARRAY[pool || ':*', pool || ':' || language]
+                ELSE ARRAY[pool || ':' || language] END
+    FROM (SELECT CASE WHEN age >= 18 THEN 'adult' ELSE 'minor' END AS pool) AS class
+$function$;
 
 -- Dropped first, so that a change of the columns it returns applies too (CREATE OR REPLACE
 -- cannot change them); the step runs in one transaction, so no caller ever finds it missing.
@@ -17,32 +41,56 @@ CREATE FUNCTION start_search(searcher BIGINT, handled_update BIGINT)
 RETURNS TABLE (
     role TEXT, id BIGINT, gender TEXT, age SMALLINT, interests TEXT[], language TEXT, likes INTEGER,
     dislikes INTEGER, partner_gender TEXT, partner_age_min SMALLINT, partner_age_max SMALLINT,
-    interests_mode TEXT, banned_until TIMESTAMPTZ, complete BOOLEAN, banned BOOLEAN,
+    interests_mode TEXT, partner_language TEXT, banned_until TIMESTAMPTZ, complete BOOLEAN, banned BOOLEAN,
     active_chat_id BIGINT, active_partner_id BIGINT, searching BOOLEAN, chat_id BIGINT, queued BOOLEAN
 )
-LANGUAGE plpgsql VOLATILE AS $function$
+LANGUAGE plpgsql VOLATILE
+-- The planner cannot know how many waiting users pass the age and interest filters of a slice,
+-- guesses "almost none", and would then fetch every row of the slice to sort them. Without
+-- bitmap scans it walks the slice's index in waiting order and stops after `ranked` rows.
+SET enable_bitmapscan = off
+AS $function$
 #variable_conflict use_column
+DECLARE
+    -- Ranking is bounded: among the compatible waiting users, only this many of the longest
+    -- waiting are ranked by shared interests (then by waiting time). Ranking all of them would
+    -- make a search cost as much as the number of compatible users waiting; with the bound it
+    -- costs a fixed number of index entries whatever the queue's length. docs/scaling.md
+    -- explains the choice; tests/test_matchmaking_rules.py tests the bound.
+    ranked CONSTANT INTEGER := 16;
+    held TEXT[] := '{}';
+    needed TEXT[];
+    pool_lock TEXT;
 BEGIN
     PERFORM set_config('synchronous_commit', 'off', true);
-    -- Serialise pairing across all connections and processes until the transaction ends.
-    -- FOR UPDATE SKIP LOCKED alone is not enough: two compatible users who search at the same
-    -- instant each skip the other's locked queue row and both stay waiting.
-    PERFORM pg_advisory_xact_lock(7301986);
+    PERFORM pg_advisory_xact_lock_shared(7301986);
     -- The Telegram update that asked for this search, recorded in the same transaction: a second
     -- delivery of it returns one 'duplicate' row and changes nothing.
     IF handled_update IS NOT NULL THEN
         INSERT INTO processed_updates (update_id) VALUES (handled_update) ON CONFLICT DO NOTHING;
         IF NOT FOUND THEN
             RETURN QUERY SELECT 'duplicate'::text, searcher, NULL::text, NULL::smallint, NULL::text[], NULL::text,
-                NULL::integer, NULL::integer, NULL::text, NULL::smallint, NULL::smallint, NULL::text,
+                NULL::integer, NULL::integer, NULL::text, NULL::smallint, NULL::smallint, NULL::text, NULL::text,
                 NULL::timestamptz, NULL::boolean, NULL::boolean, NULL::bigint, NULL::bigint, NULL::boolean,
                 NULL::bigint, NULL::boolean;
             RETURN;
         END IF;
     END IF;
-    -- Check the searcher, pick the best compatible waiting user (more shared interests, then
-    -- the longest wait), take them out of the queue and open the chat, or queue the searcher.
-    -- Every rule of domain.can_pair is applied here (tests/test_matchmaking_rules.py compares).
+    -- Lock the searcher's pools. The pools follow from the profile, read before the locks are
+    -- held: read it again under them, and take the new pools too in the rare case it changed.
+    LOOP
+        SELECT search_pool_locks(u.age, u.language, u.partner_language) INTO needed FROM users u WHERE u.id = searcher;
+        EXIT WHEN needed IS NULL OR needed <@ held;
+        FOREACH pool_lock IN ARRAY needed LOOP
+            IF NOT pool_lock = ANY (held) THEN
+                PERFORM pg_advisory_xact_lock(7301986, hashtext(pool_lock));
+                held := held || pool_lock;
+            END IF;
+        END LOOP;
+    END LOOP;
+    -- Check the searcher, pick the best compatible waiting user, take them out of the queue and
+    -- open the chat, or queue the searcher. Every rule of domain.can_pair is applied here
+    -- (tests/test_matchmaking_rules.py compares).
     RETURN QUERY
         WITH me AS (
             SELECT u.*,
@@ -60,43 +108,83 @@ BEGIN
             ) AS active ON TRUE
             WHERE u.id = searcher
         ), eligible AS (
-            SELECT * FROM me WHERE complete AND NOT banned AND active_chat_id IS NULL AND NOT searching
-        ), candidate AS (
-            SELECT u.id,
-                   cardinality(ARRAY(SELECT unnest(u.interests) INTERSECT SELECT unnest(e.interests))) AS shared,
-                   e.interests_mode AS my_mode,
-                   q.enqueued_at
+            SELECT me.*, me.age >= 18 AS adult,
+                   -- requiring a shared interest with none chosen, nobody can be a partner: the
+                   -- searcher reads no slice (and waits outside them, see search_queue.pairable)
+                   me.interests_mode <> 'require' OR me.interests <> '{}' AS pairable,
+                   -- the genders a partner may have, and the wishes that accept the searcher
+                   CASE WHEN me.partner_gender = 'any' THEN ARRAY['male', 'female'] ELSE ARRAY[me.partner_gender] END
+                       AS their_genders,
+                   ARRAY[me.gender, 'any'] AS their_wishes
+            FROM me WHERE complete AND NOT banned AND active_chat_id IS NULL AND NOT searching
+        ), slice AS (
+            -- The slices of the queue where a partner can be, one (language, language wish,
+            -- gender, gender wish) each; every slice is read from its index in waiting order, so
+            -- waiting users of other slices, and those nobody can pair, cost nothing. Of each slice, the first `ranked` users
+            -- who pass the remaining rules: their age and the searcher's range both ways, a
+            -- shared interest if either requires one, no block between them.
+            SELECT c.*
             FROM eligible e
-            JOIN search_queue q ON q.user_id <> e.id
-            -- Walk the (short) queue and look each waiting user up by key, whatever the planner
-            -- thinks of the tables' sizes: OFFSET 0 keeps it from turning this into a scan of
-            -- every user, which would make each search cost more as the user base grows.
-            CROSS JOIN LATERAL (SELECT * FROM users WHERE users.id = q.user_id OFFSET 0) AS u
-            WHERE NOT u.bot_blocked
-              AND (u.banned_until IS NULL OR u.banned_until <= now())
-              AND u.gender IS NOT NULL AND u.age IS NOT NULL
-              -- adults and minors are never paired
-              AND (u.age >= 18) = (e.age >= 18)
-              -- the searcher's wishes
-              AND (e.partner_gender = 'any' OR u.gender = e.partner_gender)
-              AND u.age BETWEEN e.partner_age_min AND e.partner_age_max
-              -- the candidate's wishes
-              AND (u.partner_gender = 'any' OR u.partner_gender = e.gender)
-              AND e.age BETWEEN u.partner_age_min AND u.partner_age_max
-              AND ((e.interests_mode <> 'require' AND u.interests_mode <> 'require') OR u.interests && e.interests)
-              -- never a blocked pair, in either direction
-              AND NOT EXISTS (
-                  SELECT 1 FROM blocks b
-                  WHERE (b.blocker_id = e.id AND b.blocked_id = u.id) OR (b.blocker_id = u.id AND b.blocked_id = e.id)
-              )
+            CROSS JOIN unnest(e.their_genders) AS their_gender
+            CROSS JOIN unnest(e.their_wishes) AS their_wish
+            -- same language: both those who want their own language and those who accept any
+            CROSS JOIN unnest(ARRAY['same', 'any']) AS their_language_wish
+            CROSS JOIN LATERAL (
+                SELECT q.user_id, q.enqueued_at, q.interests
+                FROM search_queue q
+                WHERE q.pairable AND e.pairable
+                  AND q.adult = e.adult AND q.language = e.language AND q.partner_language = their_language_wish
+                  AND q.gender = their_gender AND q.partner_gender = their_wish
+                  AND q.age BETWEEN e.partner_age_min AND e.partner_age_max
+                  AND e.age BETWEEN q.partner_age_min AND q.partner_age_max
+                  AND ((e.interests_mode <> 'require' AND q.interests_mode <> 'require') OR q.interests && e.interests)
+                  -- two lookups, one per direction, each served by its own index of blocks
+                  AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = e.id AND b.blocked_id = q.user_id)
+                  AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = q.user_id AND b.blocked_id = e.id)
+                ORDER BY q.enqueued_at
+                LIMIT ranked
+            ) AS c
+            UNION
+            -- a searcher who accepts any language: also those of every language who accept any
+            -- (those of the searcher's own language come twice; UNION keeps them once)
+            SELECT c.*
+            FROM eligible e
+            CROSS JOIN unnest(e.their_genders) AS their_gender
+            CROSS JOIN unnest(e.their_wishes) AS their_wish
+            CROSS JOIN LATERAL (
+                SELECT q.user_id, q.enqueued_at, q.interests
+                FROM search_queue q
+                WHERE q.pairable AND e.pairable AND e.partner_language = 'any'
+                  AND q.adult = e.adult AND q.partner_language = 'any'
+                  AND q.gender = their_gender AND q.partner_gender = their_wish
+                  AND q.age BETWEEN e.partner_age_min AND e.partner_age_max
+                  AND e.age BETWEEN q.partner_age_min AND q.partner_age_max
+                  AND ((e.interests_mode <> 'require' AND q.interests_mode <> 'require') OR q.interests && e.interests)
+                  -- two lookups, one per direction, each served by its own index of blocks
+                  AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = e.id AND b.blocked_id = q.user_id)
+                  AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = q.user_id AND b.blocked_id = e.id)
+                ORDER BY q.enqueued_at
+                LIMIT ranked
+            ) AS c
+        ), longest_waiting AS (
+            -- the `ranked` longest-waiting compatible users of all slices together
+            SELECT * FROM slice ORDER BY enqueued_at, user_id LIMIT ranked
+        ), candidate AS (
+            -- More shared interests first (unless the searcher ignores interests), then the
+            -- longest wait. A banned or bot-blocked user is taken out of the queue when that
+            -- happens (sql/check_invariants.sql); checked again here all the same.
+            SELECT u.id
+            FROM eligible e
+            CROSS JOIN longest_waiting w
+            JOIN users u ON u.id = w.user_id
+            WHERE NOT u.bot_blocked AND (u.banned_until IS NULL OR u.banned_until <= now())
             ORDER BY CASE WHEN e.interests_mode = 'ignore' THEN 0
-                          ELSE cardinality(ARRAY(SELECT unnest(u.interests) INTERSECT SELECT unnest(e.interests))) END DESC,
-                     q.enqueued_at, u.id
+                          ELSE cardinality(ARRAY(SELECT unnest(w.interests) INTERSECT SELECT unnest(e.interests))) END DESC,
+                     w.enqueued_at, w.user_id
             LIMIT 1
         ), taken AS (
-            -- Leaving the queue (cancel, ban, delete, blocking the bot) does not take the pairing
-            -- lock: a candidate who left after this statement's snapshot is not deleted here, and
-            -- then the searcher waits instead.
+            -- Leaving the queue (cancel) takes no lock: a candidate who left after this
+            -- statement's snapshot is not deleted here, and then the searcher waits instead.
             DELETE FROM search_queue q USING candidate c WHERE q.user_id = c.id RETURNING q.user_id
         ), chat AS (
             INSERT INTO chats (user_a, user_b) SELECT taken.user_id, searcher FROM taken RETURNING id, user_a
@@ -109,20 +197,26 @@ BEGIN
             UPDATE users SET bot_blocked = FALSE, updated_at = now()
             WHERE id = (SELECT id FROM eligible) AND bot_blocked
         ), queued AS (
-            INSERT INTO search_queue (user_id)
-            SELECT e.id FROM eligible e WHERE NOT EXISTS (SELECT 1 FROM taken)
+            -- The searcher waits with a copy of their matching keys (kept current by
+            -- sql/functions/search_queue_keys.sql).
+            INSERT INTO search_queue (user_id, gender, age, interests, language, partner_gender, partner_age_min,
+                                      partner_age_max, interests_mode, partner_language)
+            SELECT e.id, e.gender, e.age, e.interests, e.language, e.partner_gender, e.partner_age_min,
+                   e.partner_age_max, e.interests_mode, e.partner_language
+            FROM eligible e WHERE NOT EXISTS (SELECT 1 FROM taken)
             RETURNING user_id
         )
         -- Two rows: the searcher (with what the statement did), and the new partner if paired.
         SELECT 'me'::text, me.id, me.gender, me.age, me.interests, me.language, me.likes, me.dislikes,
-               me.partner_gender, me.partner_age_min, me.partner_age_max, me.interests_mode, me.banned_until,
-               me.complete, me.banned, me.active_chat_id, me.active_partner_id, me.searching,
+               me.partner_gender, me.partner_age_min, me.partner_age_max, me.interests_mode, me.partner_language,
+               me.banned_until, me.complete, me.banned, me.active_chat_id, me.active_partner_id, me.searching,
                (SELECT id FROM chat), EXISTS (SELECT 1 FROM queued)
         FROM me
         UNION ALL
         SELECT 'partner'::text, u.id, u.gender, u.age, u.interests, u.language, u.likes, u.dislikes,
-               u.partner_gender, u.partner_age_min, u.partner_age_max, u.interests_mode, u.banned_until,
-               NULL::boolean, NULL::boolean, NULL::bigint, NULL::bigint, NULL::boolean, NULL::bigint, NULL::boolean
+               u.partner_gender, u.partner_age_min, u.partner_age_max, u.interests_mode, u.partner_language,
+               u.banned_until, NULL::boolean, NULL::boolean, NULL::bigint, NULL::bigint, NULL::boolean,
+               NULL::bigint, NULL::boolean
         FROM users u JOIN taken ON u.id = taken.user_id;
 END
 $function$;

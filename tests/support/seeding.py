@@ -11,10 +11,10 @@ from roulette.domain import User
 
 
 async def add_users(pool: asyncpg.Pool[Any], users: Iterable[User]) -> None:
-    """Insert users with their profiles and wishes in one round trip."""
+    """Insert users with their profiles, languages and wishes in one round trip."""
     await pool.executemany(
         "INSERT INTO users (id, gender, age, interests, partner_gender, partner_age_min, partner_age_max,"
-        " interests_mode) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        " interests_mode, language, partner_language) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         [
             (
                 user.id,
@@ -25,6 +25,8 @@ async def add_users(pool: asyncpg.Pool[Any], users: Iterable[User]) -> None:
                 user.preferences.age_min,
                 user.preferences.age_max,
                 user.preferences.interests_mode.value,
+                user.language.value,
+                user.preferences.partner_language.value,
             )
             for user in users
         ],

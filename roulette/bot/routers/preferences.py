@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from aiogram import F, Router
 from aiogram.filters import Command, or_f
 from aiogram.types import CallbackQuery, Message
@@ -47,15 +49,11 @@ async def on_settings_button(query: CallbackQuery, usecases: UseCases) -> None:
 def _changed(preferences: SearchPreferences, choice: PreferenceChoice) -> SearchPreferences:
     """The preferences with one choice applied; DomainError/ValueError for a forged value."""
     if choice.field is PreferenceField.GENDER:
-        return SearchPreferences(
-            PartnerGender(choice.value), preferences.age_min, preferences.age_max, preferences.interests_mode
-        )
+        return replace(preferences, partner_gender=PartnerGender(choice.value))
     if choice.field is PreferenceField.AGE:
         low, _sep, high = choice.value.partition("-")
-        return SearchPreferences(preferences.partner_gender, int(low), int(high), preferences.interests_mode)
-    return SearchPreferences(
-        preferences.partner_gender, preferences.age_min, preferences.age_max, InterestsMode(choice.value)
-    )
+        return replace(preferences, age_min=int(low), age_max=int(high))
+    return replace(preferences, interests_mode=InterestsMode(choice.value))
 
 
 async def on_preference(query: CallbackQuery, callback_data: PreferenceChoice, usecases: UseCases) -> None:
