@@ -1,20 +1,33 @@
-"""How fast users are paired, and proof that the speed costs no correctness.
+"""What a search costs as the queue grows, and proof that the speed costs no correctness.
 
-    python bench/bench_matchmaking.py [--users N] [--rounds R] [--json PATH]
+    python bench/bench_matchmaking.py [--sizes 0,1000,10000,50000,100000] [--searches S] [--json PATH]
+    python bench/plot_matchmaking.py bench/results/matchmaking.json docs/matchmaking.png
 
 Uses the server in DATABASE_URL, or starts the embedded PostgreSQL in .data/bench-postgres;
-either way it creates a throwaway database, migrates it, and drops it at the end. It creates
-N users with complete profiles and a realistic mix of wishes, then, for each concurrency level,
-lets every user search once per round (the queue and chats are reset between rounds):
+either way it creates a throwaway database, migrates it, and drops it at the end. It seeds two
+standing queues of up to 100,000 users each (in SQL, with generate_series):
 
-  concurrency 1: one worker over a pool of one connection, searches one after the other;
-  concurrency 8: eight asyncio workers over a pool of eight connections.
+  lopsided: adult men who want only women, English, with their own age ranges and interests
+            (what a chat roulette's queue mostly is);
+  mixed:    every pool: adults and minors, English and Russian, one in ten accepting any
+            language; men who want women, and men and women who want their own gender but
+            require a shared interest they lack (nobody can pair them).
 
-It reports searches/s, pairings/s and the p50/p99 latency of StartSearch, and after every round
-checks for lost matches (two compatible users both left waiting) and double matches (a user in
-two chats, a chat with oneself, a chat nobody was told about, or a chat that breaks someone's
-wishes), and runs the schema's invariant checks (sql/check_invariants.sql). The exit status
-is 1 if anything was found.
+Nobody in a standing queue can be paired with anybody else in it, as in a real queue at rest.
+For each queue and each size it fills the queue with that many of them (the longest-waiting
+first), then measures, on one connection:
+
+  finds nobody: a man who wants women searches (and cancels, untimed);
+  pairs:        a woman searches and is paired with a waiting man (the chat is ended and he
+                searches again, untimed, so the queue keeps its size);
+
+and then `--crowd` fresh users with a mix of wishes search at concurrency 8 against the
+standing queue (searches/s, pairings/s, p50/p99). After every round it checks for lost matches
+(two compatible users both left waiting), double matches (a user in two chats, a chat with
+oneself, a chat nobody was told about) and chats that break someone's wishes, and runs the
+schema's invariant checks (sql/check_invariants.sql). Every cost is also given as a ratio to
+the cost of a search that finds nobody in the empty queue, measured in the same run. The exit
+status is 1 if anything was found.
 """
 
 from __future__ import annotations
@@ -28,7 +41,7 @@ import random
 import statistics
 import sys
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -47,11 +60,14 @@ from roulette.domain import (  # noqa: E402
     Gender,
     Interests,
     InterestsMode,
+    Language,
     PartnerGender,
+    PartnerLanguage,
     Profile,
     SearchPreferences,
     User,
     can_pair,
+    is_adult,
 )
 from roulette.invariants import find_violations  # noqa: E402
 from roulette.storage.admin import create_database, database_name, drop_database, with_database  # noqa: E402
@@ -60,18 +76,25 @@ from roulette.storage.migrations import apply_migrations  # noqa: E402
 from roulette.storage.pool import create_pool  # noqa: E402
 from roulette.storage.repositories import user_from_record  # noqa: E402
 from roulette.storage.uow import Database  # noqa: E402
-from roulette.usecases.search import Paired, SearchResult, StartSearch  # noqa: E402
+from roulette.usecases.search import Paired, SearchResult, StartSearch, Waiting  # noqa: E402
 from tests.support.seeding import add_users  # noqa: E402
 
-CONCURRENCY_LEVELS = (1, 8)
+DEFAULT_SIZES = (0, 1_000, 10_000, 50_000, 100_000)
+MIXES = ("lopsided", "mixed")
+CONCURRENCY = 8
 DEFAULT_JSON = ROOT / "bench" / "results" / "matchmaking.json"
+# ids: each standing queue has its own range; the probes and the crowds come after them
+STANDING_FIRST_ID = {"lopsided": 1, "mixed": 1_000_001}
+PROBE_FIRST_ID = 3_000_001
+CROWD_FIRST_ID = 4_000_001
 
 
 # --- users -------------------------------------------------------------------------------
 
 
 def random_user(rng: random.Random, user_id: int) -> User:
-    """Most users are easy-going; some want one gender, a narrow age range or a shared interest."""
+    """Most users are easy-going; some want one gender, a narrow age range or a shared interest;
+    one in five speaks Russian, one in ten accepts any language."""
     age = rng.randint(13, 17) if rng.random() < 0.15 else rng.randint(18, 55)
     picky = rng.random() < 0.3
     if picky:
@@ -80,11 +103,99 @@ def random_user(rng: random.Random, user_id: int) -> User:
         mode = rng.choice(list(InterestsMode))
     else:
         age_min, age_max, wants, mode = 13, 99, PartnerGender.ANY, InterestsMode.PREFER
+    language_wish = PartnerLanguage.ANY if rng.random() < 0.1 else PartnerLanguage.SAME
     return User(
         user_id,
+        language=Language.RU if rng.random() < 0.2 else Language.EN,
         profile=Profile(rng.choice(list(Gender)), age, Interests.of(rng.sample(INTEREST_CATALOG, rng.randint(0, 4)))),
-        preferences=SearchPreferences(wants, age_min, age_max, mode),
+        preferences=SearchPreferences(wants, age_min, age_max, mode, language_wish),
     )
+
+
+# Standing queues, written by the server itself: 100,000 users take a second, not a minute.
+# random() is seeded first, so every run seeds the same users.
+_SEED_LOPSIDED = """
+INSERT INTO users (id, gender, age, interests, language, partner_gender, partner_age_min, partner_age_max,
+                   interests_mode, partner_language)
+SELECT id, 'male', age, interests, 'en', 'female', greatest(18, age - 3 - floor(random() * 10))::smallint,
+       least(99, age + floor(random() * 6))::smallint, mode, 'same'
+FROM (
+    SELECT id, (18 + floor(random() * 38))::smallint AS age,
+           ARRAY(SELECT tag FROM unnest($3::text[]) AS tag WHERE random() < 0.2 + id * 0) AS interests,
+           (ARRAY['prefer', 'prefer', 'prefer', 'prefer', 'prefer', 'prefer', 'prefer', 'ignore', 'ignore',
+                  'require'])[1 + floor(random() * 10)::int] AS mode
+    FROM generate_series($1::bigint, $2::bigint) AS id
+) AS drawn
+"""
+_SEED_MIXED = """
+INSERT INTO users (id, gender, age, interests, language, partner_gender, partner_age_min, partner_age_max,
+                   interests_mode, partner_language)
+SELECT id,
+       CASE WHEN kind = 'women for women' THEN 'female' ELSE 'male' END,
+       age,
+       CASE WHEN kind = 'men for women' THEN interests ELSE '{}' END,
+       language,
+       CASE WHEN kind = 'men for men' THEN 'male' ELSE 'female' END,
+       CASE WHEN age >= 18 THEN greatest(18, age - 8) ELSE 13 END,
+       CASE WHEN age >= 18 THEN least(99, age + 5) ELSE 17 END,
+       -- those who want their own gender require a shared interest and chose none: they wait
+       CASE WHEN kind = 'men for women' THEN mode ELSE 'require' END,
+       language_wish
+FROM (
+    SELECT id,
+           CASE WHEN r < 0.8 THEN 'men for women' WHEN r < 0.9 THEN 'men for men' ELSE 'women for women' END AS kind,
+           CASE WHEN random() < 0.15 THEN 13 + floor(random() * 5) ELSE 18 + floor(random() * 43) END::smallint AS age,
+           CASE WHEN random() < 0.3 THEN 'ru' ELSE 'en' END AS language,
+           CASE WHEN random() < 0.1 THEN 'any' ELSE 'same' END AS language_wish,
+           ARRAY(SELECT tag FROM unnest($3::text[]) AS tag WHERE random() < 0.2 + id * 0) AS interests,
+           (ARRAY['prefer', 'prefer', 'prefer', 'prefer', 'prefer', 'prefer', 'prefer', 'ignore', 'ignore',
+                  'require'])[1 + floor(random() * 10)::int] AS mode
+    FROM (SELECT id, random() AS r FROM generate_series($1::bigint, $2::bigint) AS id) AS ids
+) AS drawn
+"""
+# The first `size` users of a standing queue wait, the lowest ids the longest.
+_FILL_QUEUE = """
+INSERT INTO search_queue (user_id, gender, age, interests, language, partner_gender, partner_age_min,
+                          partner_age_max, interests_mode, partner_language, enqueued_at)
+SELECT id, gender, age, interests, language, partner_gender, partner_age_min, partner_age_max, interests_mode,
+       partner_language, clock_timestamp() - interval '1 hour' + (id - $1) * interval '1 millisecond'
+FROM users WHERE id >= $1 AND id < $1 + $2
+"""
+
+
+async def seed_standing_queues(pool: asyncpg.Pool[Any], largest: int) -> None:
+    async with pool.acquire() as connection:
+        await connection.execute("SELECT setseed(0.2026)")
+        for mix, seed_sql in (("lopsided", _SEED_LOPSIDED), ("mixed", _SEED_MIXED)):
+            first = STANDING_FIRST_ID[mix]
+            await connection.execute(seed_sql, first, first + largest - 1, list(INTEREST_CATALOG))
+        await connection.execute("ANALYZE")
+
+
+def probes(rng: random.Random, mix: str, count: int) -> tuple[list[User], list[User]]:
+    """(men who want women and find nobody, women who find a waiting man) for a standing queue."""
+    lopsided = mix == "lopsided"
+
+    def person(user_id: int, gender: Gender, wants: PartnerGender) -> User:
+        adult = lopsided or rng.random() >= 0.15
+        age = rng.randint(20, 45) if adult else rng.randint(13, 17)
+        low, high = (max(18, age - 10), min(99, age + 10)) if adult else (13, 17)
+        return User(
+            user_id,
+            language=Language.EN if lopsided or rng.random() < 0.7 else Language.RU,
+            profile=Profile(gender, age, Interests.of(rng.sample(INTEREST_CATALOG, rng.randint(0, 4)))),
+            preferences=SearchPreferences(
+                wants, low, high, InterestsMode.PREFER if rng.random() < 0.8 else InterestsMode.IGNORE
+            ),
+        )
+
+    first = PROBE_FIRST_ID + (0 if lopsided else 100_000)
+    men = [person(first + n, Gender.MALE, PartnerGender.FEMALE) for n in range(count)]
+    women = [
+        person(first + count + n, Gender.FEMALE, rng.choice([PartnerGender.MALE, PartnerGender.ANY]))
+        for n in range(count)
+    ]
+    return men, women
 
 
 async def reset_matchmaking(pool: asyncpg.Pool[Any]) -> None:
@@ -93,6 +204,12 @@ async def reset_matchmaking(pool: asyncpg.Pool[Any]) -> None:
         await connection.execute("DELETE FROM search_queue")
         await connection.execute("UPDATE chat_participants SET active = FALSE WHERE active")
         await connection.execute("UPDATE chats SET ended_at = now(), end_reason = 'stop' WHERE ended_at IS NULL")
+
+
+async def end_chat(pool: asyncpg.Pool[Any], chat_id: int) -> None:
+    async with pool.acquire() as connection, connection.transaction():
+        await connection.execute("UPDATE chat_participants SET active = FALSE WHERE chat_id = $1", chat_id)
+        await connection.execute("UPDATE chats SET ended_at = now(), end_reason = 'stop' WHERE id = $1", chat_id)
 
 
 # --- correctness -------------------------------------------------------------------------
@@ -108,17 +225,69 @@ class Check:
     chats: int
 
 
+def _never_pairs(user: User) -> bool:
+    """Requires a shared interest and has none: pairing_obstacle refuses every partner."""
+    return user.preferences.interests_mode is InterestsMode.REQUIRE and not user.profile.interests.tags
+
+
+def _may_meet(a: tuple[bool, str, str, str, str], b: tuple[bool, str, str, str, str]) -> bool:
+    """Could anybody of key group `a` be paired with anybody of `b` (class, genders, languages)?"""
+    adult_a, gender_a, wants_a, language_a, language_wish_a = a
+    adult_b, gender_b, wants_b, language_b, language_wish_b = b
+    return (
+        adult_a == adult_b
+        and wants_a in ("any", gender_b)
+        and wants_b in ("any", gender_a)
+        and (language_a == language_b or language_wish_a == language_wish_b == "any")
+    )
+
+
+def lost_matches(waiting: Sequence[User], blocked: set[frozenset[int]]) -> int:
+    """Pairs of waiting users that can_pair allows; only groups that may meet are compared, so
+    100,000 waiting men who want women cost nothing among themselves."""
+    groups: dict[tuple[bool, str, str, str, str], list[User]] = defaultdict(list)
+    for user in waiting:
+        if _never_pairs(user):
+            continue
+        assert user.profile.age is not None and user.profile.gender is not None
+        key = (
+            is_adult(user.profile.age),
+            user.profile.gender.value,
+            user.preferences.partner_gender.value,
+            user.language.value,
+            user.preferences.partner_language.value,
+        )
+        groups[key].append(user)
+    lost = 0
+    keys = sorted(groups)
+    for index, a in enumerate(keys):
+        for b in keys[index:]:
+            if not _may_meet(a, b):
+                continue
+            pairs = combinations(groups[a], 2) if a == b else ((x, y) for x in groups[a] for y in groups[b])
+            lost += sum(1 for x, y in pairs if can_pair(x, y, blocked=frozenset((x.id, y.id)) in blocked))
+    return lost
+
+
 async def check_guarantees(pool: asyncpg.Pool[Any], announced_chats: int) -> Check:
-    users = {record["id"]: user_from_record(record) for record in await pool.fetch("SELECT * FROM users")}
+    waiting = [
+        user_from_record(record)
+        for record in await pool.fetch("SELECT u.* FROM users u JOIN search_queue q ON q.user_id = u.id")
+    ]
+    users = {
+        record["id"]: user_from_record(record)
+        for record in await pool.fetch(
+            "SELECT u.* FROM users u JOIN chat_participants p ON p.user_id = u.id AND p.active"
+        )
+    }
     blocked = {frozenset(row) for row in await pool.fetch("SELECT blocker_id, blocked_id FROM blocks")}
     sides = await pool.fetch("SELECT chat_id, user_id FROM chat_participants WHERE active")
     chats = await pool.fetch("SELECT id, user_a, user_b FROM chats WHERE ended_at IS NULL")
-    waiting = [row["user_id"] for row in await pool.fetch("SELECT user_id FROM search_queue")]
 
     in_chat = Counter(row["user_id"] for row in sides)
     double = sum(count - 1 for count in in_chat.values() if count > 1)
     double += sum(1 for chat in chats if chat["user_a"] == chat["user_b"])
-    double += len(set(in_chat) & set(waiting))
+    double += len(set(in_chat) & {user.id for user in waiting})
     double += abs(len(chats) - announced_chats)
     bad = sum(
         1
@@ -129,105 +298,171 @@ async def check_guarantees(pool: asyncpg.Pool[Any], announced_chats: int) -> Che
             blocked=frozenset((chat["user_a"], chat["user_b"])) in blocked,
         )
     )
-    lost = sum(
-        1 for a, b in combinations(waiting, 2) if can_pair(users[a], users[b], blocked=frozenset((a, b)) in blocked)
-    )
     violations = sum(violation.rows for violation in await find_violations(pool))
-    return Check(lost, double, bad, violations, len(waiting), len(chats))
+    return Check(lost_matches(waiting, blocked), double, bad, violations, len(waiting), len(chats))
 
 
 # --- measuring ---------------------------------------------------------------------------
 
 
+def percentile(values: Sequence[float], q: int) -> float:
+    if not values:
+        return float("nan")
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
+
+
+def ms(seconds: float) -> float:
+    return round(seconds * 1000, 3)
+
+
 @dataclass(frozen=True, slots=True)
-class LevelResult:
-    concurrency: int
-    rounds: int
-    searches: int
-    pairings: int
-    seconds: float
-    searches_per_s: float
-    pairings_per_s: float
-    p50_ms: float
-    p99_ms: float
+class SizeResult:
+    mix: str
+    waiting: int
+    empty_p50_ms: float  # the baseline: the same searches in an empty queue, interleaved with these
+    nobody_p50_ms: float  # a search that finds nobody
+    nobody_p99_ms: float
+    pairs_p50_ms: float  # a search that pairs (nan with nobody waiting)
+    pairs_p99_ms: float
+    pairs_measured: int
+    crowd_searches: int  # fresh users searching at concurrency 8 against the standing queue
+    crowd_searches_per_s: float
+    crowd_pairings_per_s: float
+    crowd_p50_ms: float
+    crowd_p99_ms: float
     lost_matches: int
     double_matches: int
     bad_pairs: int
     invariant_violations: int
-    left_waiting_per_round: float
+
+    @property
+    def nobody_ratio(self) -> float:
+        return round(self.nobody_p50_ms / self.empty_p50_ms, 2)
+
+    @property
+    def pairs_ratio(self) -> float:
+        return round(self.pairs_p50_ms / self.empty_p50_ms, 2)
 
 
-async def one_round(database_url: str, user_ids: Sequence[int], concurrency: int) -> tuple[float, list[float], int]:
-    """Every user searches once; (wall seconds, latencies in seconds, pairings)."""
-    pool = await create_pool(database_url, min_size=concurrency, max_size=concurrency)
+async def timed_search(start_search: StartSearch, user_id: int) -> tuple[float, SearchResult]:
+    started = time.perf_counter()
+    result = await start_search(user_id)
+    return time.perf_counter() - started, result
+
+
+def add_check(total: Counter[str], check: Check) -> None:
+    total["lost"] += check.lost_matches
+    total["double"] += check.double_matches
+    total["bad"] += check.bad_pairs
+    total["violations"] += check.violations
+
+
+class Baseline:
+    """The same searcher, searching in a database whose queue is always empty, right after each
+    measured search: the machine's load, which moves by the second on a shared box, weighs on
+    both alike, so their ratio is what the queue's size costs."""
+
+    def __init__(self, pool: asyncpg.Pool[Any]) -> None:
+        self._pool = pool
+        self._start_search = StartSearch(Database(pool))
+        self.latencies: list[float] = []
+
+    async def search(self, user_id: int) -> None:
+        seconds, result = await timed_search(self._start_search, user_id)
+        assert isinstance(result, Waiting), result
+        self.latencies.append(seconds)
+        await self._pool.execute("DELETE FROM search_queue WHERE user_id = $1", user_id)
+
+
+async def measure_size(
+    database_url: str,
+    pool: asyncpg.Pool[Any],
+    baseline: Baseline,
+    mix: str,
+    size: int,
+    searches: int,
+    crowd: Sequence[User],
+) -> SizeResult:
+    await reset_matchmaking(pool)
+    await pool.execute(_FILL_QUEUE, STANDING_FIRST_ID[mix], size)
+    await pool.execute("ANALYZE search_queue")
+    men, women = probes(random.Random(f"{mix}:0"), mix, searches)
+    totals: Counter[str] = Counter()
+    one = await create_pool(database_url, min_size=1, max_size=1)
     try:
-        start_search = StartSearch(Database(pool))
-        pending = iter(user_ids)
+        start_search = StartSearch(Database(one))
+        # warm up the connections' plans, untimed
+        for man in men[:5]:
+            await start_search(man.id)
+            await pool.execute("DELETE FROM search_queue WHERE user_id = $1", man.id)
+            await baseline.search(man.id)
+        baseline.latencies.clear()
+        nobody: list[float] = []
+        for man in men:
+            seconds, result = await timed_search(start_search, man.id)
+            await baseline.search(man.id)
+            if isinstance(result, Waiting):
+                nobody.append(seconds)
+                await pool.execute("DELETE FROM search_queue WHERE user_id = $1", man.id)
+            else:  # not in these queues; would count as a double match below if it were
+                assert isinstance(result, Paired)
+                await end_chat(pool, result.chat_id)
+        add_check(totals, await check_guarantees(pool, 0))
+        paired: list[float] = []
+        for woman in women:
+            seconds, result = await timed_search(start_search, woman.id)
+            await baseline.search(woman.id)
+            if isinstance(result, Paired):
+                paired.append(seconds)
+                # he goes back to the queue by searching again, so the queue keeps its size
+                await end_chat(pool, result.chat_id)
+                await start_search(result.partner.id)
+            else:
+                await pool.execute("DELETE FROM search_queue WHERE user_id = $1", woman.id)
+        add_check(totals, await check_guarantees(pool, 0))
+    finally:
+        await one.close()
+
+    await add_users(pool, crowd)
+    wide = await create_pool(database_url, min_size=CONCURRENCY, max_size=CONCURRENCY)
+    try:
+        start_search = StartSearch(Database(wide))
+        pending = iter(user.id for user in crowd)
         latencies: list[float] = []
-        results: list[SearchResult] = []
+        outcomes: list[SearchResult] = []
 
         async def worker() -> None:
             for user_id in pending:
-                started = time.perf_counter()
-                results.append(await start_search(user_id))
-                latencies.append(time.perf_counter() - started)
+                seconds, result = await timed_search(start_search, user_id)
+                latencies.append(seconds)
+                outcomes.append(result)
 
         started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
         elapsed = time.perf_counter() - started
     finally:
-        await pool.close()
-    return elapsed, latencies, sum(isinstance(result, Paired) for result in results)
-
-
-def percentile(values: Sequence[float], q: int) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
-
-
-async def measure(database_url: str, users: Sequence[User], rounds: int, seed: int) -> list[LevelResult]:
-    pool = await create_pool(database_url, min_size=1, max_size=2)
-    rng = random.Random(seed)
-    results = []
-    try:
-        for concurrency in CONCURRENCY_LEVELS:
-            seconds, pairings, lost, double, bad, violations, waiting = 0.0, 0, 0, 0, 0, 0, 0
-            latencies: list[float] = []
-            for _ in range(rounds):
-                await reset_matchmaking(pool)
-                user_ids = [user.id for user in users]
-                rng.shuffle(user_ids)
-                elapsed, round_latencies, round_pairings = await one_round(database_url, user_ids, concurrency)
-                check = await check_guarantees(pool, round_pairings)
-                seconds += elapsed
-                latencies += round_latencies
-                pairings += round_pairings
-                lost += check.lost_matches
-                double += check.double_matches
-                bad += check.bad_pairs
-                violations += check.violations
-                waiting += check.waiting
-            searches = len(users) * rounds
-            results.append(
-                LevelResult(
-                    concurrency=concurrency,
-                    rounds=rounds,
-                    searches=searches,
-                    pairings=pairings,
-                    seconds=round(seconds, 3),
-                    searches_per_s=round(searches / seconds, 1),
-                    pairings_per_s=round(pairings / seconds, 1),
-                    p50_ms=round(percentile(latencies, 50) * 1000, 3),
-                    p99_ms=round(percentile(latencies, 99) * 1000, 3),
-                    lost_matches=lost,
-                    double_matches=double,
-                    bad_pairs=bad,
-                    invariant_violations=violations,
-                    left_waiting_per_round=round(waiting / rounds, 1),
-                )
-            )
-    finally:
-        await pool.close()
-    return results
+        await wide.close()
+    pairings = sum(isinstance(result, Paired) for result in outcomes)
+    add_check(totals, await check_guarantees(pool, pairings))
+    return SizeResult(
+        mix=mix,
+        waiting=size,
+        empty_p50_ms=ms(percentile(baseline.latencies, 50)),
+        nobody_p50_ms=ms(percentile(nobody, 50)),
+        nobody_p99_ms=ms(percentile(nobody, 99)),
+        pairs_p50_ms=ms(percentile(paired, 50)),
+        pairs_p99_ms=ms(percentile(paired, 99)),
+        pairs_measured=len(paired),
+        crowd_searches=len(crowd),
+        crowd_searches_per_s=round(len(crowd) / elapsed, 1),
+        crowd_pairings_per_s=round(pairings / elapsed, 1),
+        crowd_p50_ms=ms(percentile(latencies, 50)),
+        crowd_p99_ms=ms(percentile(latencies, 99)),
+        lost_matches=totals["lost"],
+        double_matches=totals["double"],
+        bad_pairs=totals["bad"],
+        invariant_violations=totals["violations"],
+    )
 
 
 # --- the server --------------------------------------------------------------------------
@@ -252,80 +487,129 @@ async def server_settings(url: str) -> dict[str, str]:
         await connection.close()
 
 
-async def run(users_count: int, rounds: int, seed: int) -> dict[str, Any]:
+async def run(sizes: Sequence[int], searches: int, crowd_size: int, seed: int) -> dict[str, Any]:
     server, source = server_url()
     name = f"anochat_bench_{os.getpid()}"
     database_url = await create_database(server, name)
+    empty_url = await create_database(server, f"{name}_empty")
+    results: list[SizeResult] = []
     try:
-        await asyncio.to_thread(apply_migrations, database_url)
-        rng = random.Random(seed)
-        users = [random_user(rng, user_id) for user_id in range(1, users_count + 1)]
-        setup = await create_pool(database_url, min_size=1, max_size=1)
+        for url in (database_url, empty_url):
+            await asyncio.to_thread(apply_migrations, url)
+        pool = await create_pool(database_url, min_size=1, max_size=2)
+        empty = await create_pool(empty_url, min_size=1, max_size=1)
         try:
-            await add_users(setup, users)
+            started = time.perf_counter()
+            await seed_standing_queues(pool, max(sizes))
+            seeding_s = round(time.perf_counter() - started, 2)
+            rng = random.Random(seed)
+            for mix in MIXES:
+                men, women = probes(random.Random(f"{mix}:0"), mix, searches)
+                for target in (pool, empty):
+                    await add_users(target, [*men, *women])
+                for size in sizes:
+                    first = CROWD_FIRST_ID + len(results) * crowd_size
+                    crowd = [random_user(rng, user_id) for user_id in range(first, first + crowd_size)]
+                    baseline = Baseline(empty)
+                    results.append(await measure_size(database_url, pool, baseline, mix, size, searches, crowd))
+                    print_result(results[-1], results)
         finally:
-            await setup.close()
-        levels = await measure(database_url, users, rounds, seed)
+            await empty.close()
+            await pool.close()
         settings = await server_settings(server)
     finally:
         await drop_database(server, database_name(database_url))
+        await drop_database(server, database_name(empty_url))
     return {
         "benchmark": "matchmaking",
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "users": users_count,
-        "rounds": rounds,
+        "sizes": list(sizes),
+        "searches": searches,
+        "crowd": crowd_size,
+        "concurrency": CONCURRENCY,
         "seed": seed,
+        "seeding_s": seeding_s,
         "server": {"source": source, **settings},
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "system": platform.platform()},
-        "levels": [asdict(level) for level in levels],
+        "results": [
+            {**asdict(result), "nobody_ratio": result.nobody_ratio, "pairs_ratio": result.pairs_ratio}
+            for result in results
+        ],
         "ok": all(
-            level.lost_matches == level.double_matches == level.bad_pairs == level.invariant_violations == 0
-            for level in levels
+            result.lost_matches == result.double_matches == result.bad_pairs == result.invariant_violations == 0
+            for result in results
         ),
     }
 
 
-def print_table(report: dict[str, Any]) -> None:
-    server = report["server"]
-    print(
-        f"StartSearch, {report['users']} users x {report['rounds']} rounds, PostgreSQL {server['server_version']}"
-        f" ({server['source']}, fsync={server['fsync']}, synchronous_commit={server['synchronous_commit']}),"
-        f" {report['machine']['cpus']} CPUs"
-    )
-    header = ("concurrency", "searches/s", "pairings/s", "p50 ms", "p99 ms", "lost", "double", "bad", "violations")
-    print("  ".join(f"{column:>11}" for column in header))
-    for level in report["levels"]:
-        row = (
-            level["concurrency"],
-            level["searches_per_s"],
-            level["pairings_per_s"],
-            level["p50_ms"],
-            level["p99_ms"],
-            level["lost_matches"],
-            level["double_matches"],
-            level["bad_pairs"],
-            level["invariant_violations"],
+def print_result(result: SizeResult, results: Sequence[SizeResult]) -> None:
+    if len(results) == 1 or results[-2].mix != result.mix:
+        print(f"\n{result.mix} queue; p50/p99 in ms; ratio: p50 against the same searches in an empty queue")
+        header = (
+            "waiting",
+            "empty p50",
+            "nobody p50",
+            "p99",
+            "ratio",
+            "pairs p50",
+            "p99",
+            "ratio",
+            "c8 search/s",
+            "pairings/s",
+            "p50",
+            "p99",
+            "lost",
+            "double",
+            "bad",
+            "violations",
         )
-        print("  ".join(f"{value:>11}" for value in row))
-    print("no lost or double matches" if report["ok"] else "LOST OR DOUBLE MATCHES FOUND")
+        print("  ".join(f"{column:>10}" for column in header))
+    row = (
+        f"{result.waiting:,}",
+        result.empty_p50_ms,
+        result.nobody_p50_ms,
+        result.nobody_p99_ms,
+        f"{result.nobody_ratio}x",
+        result.pairs_p50_ms,
+        result.pairs_p99_ms,
+        f"{result.pairs_ratio}x",
+        result.crowd_searches_per_s,
+        result.crowd_pairings_per_s,
+        result.crowd_p50_ms,
+        result.crowd_p99_ms,
+        result.lost_matches,
+        result.double_matches,
+        result.bad_pairs,
+        result.invariant_violations,
+    )
+    print("  ".join(f"{value:>10}" for value in row), flush=True)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--users", type=int, default=1000, help="users who search in every round (default 1000)")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds per concurrency level (default 3)")
-    parser.add_argument("--seed", type=int, default=1, help="seed of the users' random wishes")
+    parser.add_argument(
+        "--sizes",
+        type=lambda text: [int(part) for part in text.split(",")],
+        default=list(DEFAULT_SIZES),
+        help="waiting users in the standing queue, comma-separated (default 0,1000,10000,50000,100000)",
+    )
+    parser.add_argument("--searches", type=int, default=300, help="timed searches of each kind per size (300)")
+    parser.add_argument("--crowd", type=int, default=2000, help="fresh users searching at concurrency 8 (2000)")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the fresh users' random wishes")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help=f"where to write results ({DEFAULT_JSON})")
     args = parser.parse_args(argv)
-    if args.users < 2 or args.rounds < 1:
-        parser.error("--users must be at least 2 and --rounds at least 1")
+    if 0 not in args.sizes or min(args.sizes) < 0 or max(args.sizes) > 1_000_000:
+        parser.error("--sizes must include 0 (the baseline) and stay within 0..1,000,000")
+    if args.searches < 10 or args.crowd < 2:
+        parser.error("--searches must be at least 10 and --crowd at least 2")
     return args
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    report = asyncio.run(run(args.users, args.rounds, args.seed))
-    print_table(report)
+    report = asyncio.run(run(sorted(set(args.sizes)), args.searches, args.crowd, args.seed))
+    print("\nno lost or double matches" if report["ok"] else "\nLOST OR DOUBLE MATCHES FOUND")
+    print(f"seeding {2 * max(args.sizes):,} users took {report['seeding_s']} s")
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(f"written to {args.json}")
