@@ -46,9 +46,11 @@ RETURNS TABLE (
 )
 LANGUAGE plpgsql VOLATILE
 -- The planner cannot know how many waiting users pass the age and interest filters of a slice,
--- guesses "almost none", and would then fetch every row of the slice to sort them. Without
--- bitmap scans it walks the slice's index in waiting order and stops after `ranked` rows.
+-- guesses "almost none", and would then read every row of the slice (or of a mid-sized queue)
+-- to sort them. Every read here is by key: without bitmap and sequential scans it walks each
+-- slice's index in waiting order and stops after `ranked` rows.
 SET enable_bitmapscan = off
+SET enable_seqscan = off
 AS $function$
 #variable_conflict use_column
 DECLARE
