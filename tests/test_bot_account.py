@@ -158,7 +158,7 @@ async def test_an_unexpected_error_gets_an_apology_and_is_logged(
 async def test_an_error_behind_a_button_gets_an_apology_in_the_users_language(
     app: App, telegram: FakeTelegram, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    alice, bob = tg_user(6021, "ru"), tg_user(6022)
+    alice, bob = tg_user(6021, "ru"), tg_user(6022, "ru")
     chat_id = await start_chat(app, alice, bob)
     await app.dispatcher.feed_update(app.bot, message_update(bob, "/stop"))
     monkeypatch.setattr(app.usecases, "rate_partner", broken)

@@ -10,7 +10,7 @@ from tests.support.telegram_double import FakeTelegram, callback_update, message
 
 
 async def test_two_new_users_onboard_pair_talk_and_rate_each_other(app: App, telegram: FakeTelegram) -> None:
-    alice, bob = tg_user(1001, "en", "Alice"), tg_user(1002, "ru", "Bob")
+    alice, bob = tg_user(1001, "en", "Alice"), tg_user(1002, "en", "Bob")
     await onboard(app, alice, gender="female", age="24", interests=("music", "books"))
     await onboard(app, bob, age="26", interests=("music",))
     assert "All set" in telegram.last_text_to(alice.id)

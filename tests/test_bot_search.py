@@ -77,6 +77,22 @@ async def test_pairing_tells_both_the_partners_reputation_and_shared_interests_a
     assert alice_status.chat_id == bob_status.chat_id
 
 
+async def test_users_of_different_languages_are_not_paired_by_default(app: App, telegram: FakeTelegram) -> None:
+    english, russian, another_english = tg_user(3101, "en"), tg_user(3102, "ru"), tg_user(3103, "en")
+    for user in (english, russian, another_english):
+        await onboard(app, user)
+
+    await app.dispatcher.feed_update(app.bot, message_update(english, "/search"))
+    await app.dispatcher.feed_update(app.bot, message_update(russian, "/search"))
+
+    assert isinstance(await app.usecases.get_current_chat(english.id), Searching)
+    assert isinstance(await app.usecases.get_current_chat(russian.id), Searching)
+    await app.dispatcher.feed_update(app.bot, message_update(another_english, "/search"))
+    status = await app.usecases.get_current_chat(another_english.id)
+    assert isinstance(status, InChat) and status.partner_id == english.id
+    assert isinstance(await app.usecases.get_current_chat(russian.id), Searching)
+
+
 async def test_search_in_a_chat_says_so_and_keeps_the_chat(app: App, telegram: FakeTelegram) -> None:
     alice, bob = tg_user(3021), tg_user(3022)
     chat_id = await start_chat(app, alice, bob)
