@@ -46,11 +46,14 @@ RETURNS TABLE (
 )
 LANGUAGE plpgsql VOLATILE
 -- The planner cannot know how many waiting users pass the age and interest filters of a slice,
--- guesses "almost none", and would then read every row of the slice (or of a mid-sized queue)
--- to sort them. Every read here is by key: without bitmap and sequential scans it walks each
--- slice's index in waiting order and stops after `ranked` rows.
+-- guesses "almost none", and would then read every row of the slice (or of the whole queue) and
+-- sort them. Every read here is by key and a slice has to be read in the order of its index:
+-- without bitmap scans, sequential scans and sorts where another plan exists, it walks each
+-- slice's index in waiting order and stops after `ranked` rows. (The ranking of those few rows
+-- still sorts: no other plan can.)
 SET enable_bitmapscan = off
 SET enable_seqscan = off
+SET enable_sort = off
 AS $function$
 #variable_conflict use_column
 DECLARE
