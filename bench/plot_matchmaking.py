@@ -37,7 +37,9 @@ def plot(report: dict[str, Any], output: Path) -> None:
         axis.axhline(CEILING, color="tab:red", linestyle="--", linewidth=1, label=f"{CEILING:g}x the empty queue")
         axis.axhline(1.0, color="tab:gray", linestyle=":", linewidth=1)
         axis.set_xscale("symlog", linthresh=1000)
-        axis.set_xlim(left=0)
+        sizes = [r["waiting"] for r in results]
+        axis.set_xticks(sizes, [f"{size // 1000}k" if size else "0" for size in sizes])
+        axis.set_xlim(0, max(sizes) * 1.3)
         axis.set_title(f"{mix} queue")
         axis.set_xlabel("users waiting")
         axis.grid(True, which="major", alpha=0.3)
@@ -46,7 +48,7 @@ def plot(report: dict[str, Any], output: Path) -> None:
     first.set_ylim(0, max(CEILING + 1, *(r[f] for r in report["results"] for f in SERIES if not math.isnan(r[f]))))
     first.legend(loc="upper left", fontsize="small")
     figure.suptitle(
-        f"StartSearch cost against queue size (one connection, {report['machine']['cpus']} CPUs,"
+        f"One search, p50 in the server, against the users waiting ({report['machine']['cpus']} CPUs,"
         f" {report['measured_at'][:10]})",
         fontsize="medium",
     )
