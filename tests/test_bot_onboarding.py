@@ -12,7 +12,7 @@ from aiogram.methods import EditMessageReplyMarkup, EditMessageText
 from aiogram.types import InlineKeyboardMarkup
 
 from roulette.bot.app import App, build_app
-from roulette.domain import Gender, InterestsMode, PartnerGender, SearchPreferences
+from roulette.domain import Gender, InterestsMode, PartnerGender, PartnerLanguage, SearchPreferences
 from roulette.settings import Settings
 from tests.support.flows import IDLE_KEYBOARD, button_data, callback_answers, onboard, reply_keyboard
 from tests.support.telegram_double import TOKEN, FakeTelegram, callback_update, message_update, tg_user
@@ -270,10 +270,31 @@ async def test_settings_show_the_current_wishes_and_every_choice(app: App, teleg
     assert button_data(telegram, member.id) == [
         "pf:gender:any", "pf:gender:male", "pf:gender:female",
         "pf:age:13-17", "pf:age:18-24", "pf:age:25-34", "pf:age:35-49", "pf:age:50-99", "pf:age:18-99",
-        "pf:interests:ignore", "pf:interests:prefer", "pf:interests:require", "pf:done:",
+        "pf:interests:ignore", "pf:interests:prefer", "pf:interests:require",
+        "pf:language:same", "pf:language:any", "pf:done:",
     ]  # fmt: skip
     labels = button_texts(telegram.last_markup_to(member.id))
     assert labels["pf:gender:any"] == "• Anyone" and labels["pf:interests:prefer"] == "• Shared first"
+    assert labels["pf:language:same"] == "• 🗣 My language" and labels["pf:language:any"] == "🌍 Any language"
+    assert "Language: same as mine" in card
+
+
+async def test_choosing_any_partner_language_saves_it_and_shows_it(app: App, telegram: FakeTelegram) -> None:
+    member = tg_user(2052, "ru")
+    await onboard(app, member)
+    await app.dispatcher.feed_update(app.bot, message_update(member, "/settings"))
+
+    await app.dispatcher.feed_update(app.bot, callback_update(member, "pf:language:any"))
+
+    user = await app.usecases.get_user(member.id)
+    assert user is not None and user.preferences.partner_language is PartnerLanguage.ANY
+    edited = telegram.of_type(EditMessageText)[-1]
+    assert "Язык: любой" in edited.text
+    assert button_texts(edited.reply_markup)["pf:language:any"] == "• 🌍 Любой язык"
+    # a forged value changes nothing
+    await app.dispatcher.feed_update(app.bot, callback_update(member, "pf:language:klingon"))
+    user = await app.usecases.get_user(member.id)
+    assert user is not None and user.preferences.partner_language is PartnerLanguage.ANY
 
 
 async def test_done_in_the_settings_keeps_the_card_and_drops_its_buttons(app: App, telegram: FakeTelegram) -> None:

@@ -93,6 +93,22 @@ async def test_users_of_different_languages_are_not_paired_by_default(app: App, 
     assert isinstance(await app.usecases.get_current_chat(russian.id), Searching)
 
 
+async def test_users_of_different_languages_who_both_accept_any_language_are_paired(
+    app: App, telegram: FakeTelegram
+) -> None:
+    english, russian = tg_user(3111, "en"), tg_user(3112, "ru")
+    for user in (english, russian):
+        await onboard(app, user)
+        await app.dispatcher.feed_update(app.bot, message_update(user, "/settings"))
+        await app.dispatcher.feed_update(app.bot, callback_update(user, "pf:language:any"))
+
+    await app.dispatcher.feed_update(app.bot, message_update(english, "/search"))
+    await app.dispatcher.feed_update(app.bot, message_update(russian, "/search"))
+
+    status = await app.usecases.get_current_chat(russian.id)
+    assert isinstance(status, InChat) and status.partner_id == english.id
+
+
 async def test_search_in_a_chat_says_so_and_keeps_the_chat(app: App, telegram: FakeTelegram) -> None:
     alice, bob = tg_user(3021), tg_user(3022)
     chat_id = await start_chat(app, alice, bob)

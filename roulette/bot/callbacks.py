@@ -38,6 +38,7 @@ class PreferenceField(enum.StrEnum):
     AGE = "age"
     INTERESTS = "interests"
     DONE = "done"
+    LANGUAGE = "language"
 
 
 class Vote(enum.IntEnum):

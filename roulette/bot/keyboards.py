@@ -21,7 +21,13 @@ from roulette.bot.callbacks import (
     Report,
     Vote,
 )
-from roulette.bot.texts import gender_name, interest_name, interests_mode_button, partner_gender_name
+from roulette.bot.texts import (
+    gender_name,
+    interest_name,
+    interests_mode_button,
+    partner_gender_name,
+    partner_language_button,
+)
 from roulette.domain import (
     INTEREST_CATALOG,
     Gender,
@@ -29,6 +35,7 @@ from roulette.domain import (
     InterestsMode,
     Language,
     PartnerGender,
+    PartnerLanguage,
     ReportReason,
     SearchPreferences,
 )
@@ -76,8 +83,12 @@ def preferences_menu(preferences: SearchPreferences) -> InlineKeyboardMarkup:
         mark = "• " if mode is preferences.interests_mode else ""
         choice = PreferenceChoice(field=PreferenceField.INTERESTS, value=mode.value)
         builder.button(text=mark + interests_mode_button(mode), callback_data=choice)
+    for language in PartnerLanguage:
+        mark = "• " if language is preferences.partner_language else ""
+        choice = PreferenceChoice(field=PreferenceField.LANGUAGE, value=language.value)
+        builder.button(text=mark + partner_language_button(language), callback_data=choice)
     builder.button(text=_("Done ✔️"), callback_data=PreferenceChoice(field=PreferenceField.DONE))
-    builder.adjust(3, 3, 3, 2, 2)
+    builder.adjust(3, 3, 3, 2, 1, 2, 1)
     return builder.as_markup()
 
 

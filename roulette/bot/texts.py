@@ -13,6 +13,7 @@ from roulette.domain import (
     Interests,
     InterestsMode,
     PartnerGender,
+    PartnerLanguage,
     ReportReason,
     Reputation,
     User,
@@ -92,6 +93,21 @@ def interests_mode_button(mode: InterestsMode) -> str:
     }[mode]
 
 
+def partner_language_name(language: PartnerLanguage) -> str:
+    return {
+        PartnerLanguage.SAME: _("Language: same as mine"),
+        PartnerLanguage.ANY: _("Language: any"),
+    }[language]
+
+
+def partner_language_button(language: PartnerLanguage) -> str:
+    """Short, for a button: two fit side by side on a phone."""
+    return {
+        PartnerLanguage.SAME: _("🗣 My language"),
+        PartnerLanguage.ANY: _("🌍 Any language"),
+    }[language]
+
+
 def interests_mode_name(mode: InterestsMode) -> str:
     return {
         InterestsMode.IGNORE: _("Interests: ignore"),
@@ -127,13 +143,16 @@ def preferences_card(user: User) -> str:
         "<b>Search settings</b>\n"
         "Partner: {gender}\n"
         "Partner age: {age_min}–{age_max}\n"
-        "{interests_mode}\n\n"
-        "Adults are only paired with adults, and minors with minors."
+        "{interests_mode}\n"
+        "{partner_language}\n\n"
+        "Adults are only paired with adults, and minors with minors. Your language is the one you chose with"
+        " /language."
     ).format(
         gender=partner_gender_name(preferences.partner_gender),
         age_min=preferences.age_min,
         age_max=preferences.age_max,
         interests_mode=interests_mode_name(preferences.interests_mode),
+        partner_language=partner_language_name(preferences.partner_language),
     )
 
 

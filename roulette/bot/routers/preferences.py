@@ -14,7 +14,7 @@ from roulette.bot.callbacks import Menu, MenuAction, PreferenceChoice, Preferenc
 from roulette.bot.filters import Pressed
 from roulette.bot.reply_keyboard import ReplyButton
 from roulette.bot.texts import needs_start, preferences_card, use_the_buttons
-from roulette.domain import DomainError, InterestsMode, PartnerGender, SearchPreferences, User
+from roulette.domain import DomainError, InterestsMode, PartnerGender, PartnerLanguage, SearchPreferences, User
 from roulette.usecases import UseCases
 
 
@@ -53,6 +53,8 @@ def _changed(preferences: SearchPreferences, choice: PreferenceChoice) -> Search
     if choice.field is PreferenceField.AGE:
         low, _sep, high = choice.value.partition("-")
         return replace(preferences, age_min=int(low), age_max=int(high))
+    if choice.field is PreferenceField.LANGUAGE:
+        return replace(preferences, partner_language=PartnerLanguage(choice.value))
     return replace(preferences, interests_mode=InterestsMode(choice.value))
 
 
