@@ -8,8 +8,15 @@ import asyncpg
 import pytest
 
 from roulette.bot.app import App
-from tests.support.flows import start_chat
-from tests.support.telegram_double import FakeTelegram, edited_update, message_update, photo, tg_user
+from tests.support.flows import onboard, start_chat
+from tests.support.telegram_double import (
+    FakeTelegram,
+    callback_update,
+    edited_update,
+    message_update,
+    photo,
+    tg_user,
+)
 
 NUL_REFUSED = "This message contains a NUL character (U+0000)"
 APOLOGY = "Sorry, something went wrong"
@@ -24,6 +31,9 @@ async def test_a_text_caption_or_edit_with_a_nul_character_is_refused_clearly_an
     app: App, telegram: FakeTelegram, pool: asyncpg.Pool[asyncpg.Record], caplog: pytest.LogCaptureFixture
 ) -> None:
     alice, bob = tg_user(8101, "en", "Alice"), tg_user(8102, "ru", "Bob")
+    for user in (alice, bob):  # of different languages, so both accept any
+        await onboard(app, user)
+        await app.dispatcher.feed_update(app.bot, callback_update(user, "pf:language:any"))
     await start_chat(app, alice, bob)
     feed = app.dispatcher.feed_update
     await feed(app.bot, message_update(alice, "fine", message_id=1))
