@@ -8,7 +8,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 MIN_AGE = 13
 MAX_AGE = 99
@@ -60,13 +60,21 @@ class InterestsMode(enum.StrEnum):
 class ReportReason(enum.StrEnum):
     SPAM = "spam"
     ABUSE = "abuse"
-    MINOR = "minor"
+    MINOR = "minor"  # seems underage, or an adult among teens: the reported user is held for review
     OTHER = "other"
 
 
 class PartnerLanguage(enum.StrEnum):
     SAME = "same"  # only a partner whose bot language is the user's own
     ANY = "any"
+
+
+class MediaDelivery(enum.StrEnum):
+    """How a partner's photos and videos reach a user (their choice in /settings)."""
+
+    SHOWN = "shown"
+    BLURRED = "blurred"  # Telegram's spoiler: hidden until the user taps it
+    TEXT = "text"  # a line saying what was sent, and no media at all
 
 
 class Language(enum.StrEnum):
@@ -202,9 +210,15 @@ class User:
     preferences: SearchPreferences = field(default_factory=SearchPreferences)
     reputation: Reputation = field(default_factory=Reputation)
     banned_until: datetime | None = None
+    partner_media: MediaDelivery | None = None  # None: the default for their age
 
     def is_banned(self, now: datetime) -> bool:
         return self.banned_until is not None and self.banned_until > now
+
+    @property
+    def held_for_review(self) -> bool:
+        """Kept from pairing until an admin has looked at a report (see REVIEW_HOLD_UNTIL)."""
+        return self.banned_until is not None and self.banned_until >= REVIEW_HOLD_UNTIL
 
 
 def pairing_obstacle(a: User, b: User, *, blocked: bool = False) -> str | None:
@@ -352,3 +366,24 @@ class Message:
     relayed_message_id: int | None
     media_group_id: str | None
     created_at: datetime
+
+
+# --- moderation and media -------------------------------------------------------------------
+
+# A user reported as "seems underage / adult among teens" is kept from pairing until an admin has
+# looked: a ban with no end in sight, which every pairing rule already honours. A real date, not
+# PostgreSQL's 'infinity', which has no time zone on the Python side.
+REVIEW_HOLD_UNTIL = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+# Blurring is Telegram's spoiler, which only photos, videos and animations have.
+BLURRABLE_KINDS = frozenset({MessageKind.PHOTO, MessageKind.VIDEO, MessageKind.ANIMATION})
+# What "text only" replaces with a line: everything that shows a picture.
+VISUAL_KINDS = BLURRABLE_KINDS | {MessageKind.STICKER, MessageKind.VIDEO_NOTE, MessageKind.DOCUMENT}
+
+
+def media_delivery(setting: MediaDelivery | None, age: int | None) -> MediaDelivery:
+    """How media reach a user: their own choice, else blurred for a minor and shown for an adult."""
+    if setting is not None:
+        return setting
+    return MediaDelivery.SHOWN if age is not None and is_adult(age) else MediaDelivery.BLURRED

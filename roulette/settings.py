@@ -37,7 +37,10 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
 
-    message_retention_days: int = Field(default=7, ge=1, le=3650)
+    message_retention_hours: int = Field(default=24, ge=1, le=24 * 365)
+    # The old name, still read: hours = days × 24 when MESSAGE_RETENTION_HOURS is unset.
+    message_retention_days: int | None = Field(default=None, ge=1, le=365)
+    chat_retention_days: int = Field(default=30, ge=1, le=3650)
     report_ban_threshold: int = Field(default=3, ge=1, le=1000)
     report_window_hours: int = Field(default=24, ge=1, le=24 * 365)
     report_ban_hours: int = Field(default=24, ge=1, le=24 * 3650)
@@ -102,6 +105,12 @@ class Settings(BaseSettings):
     def _consistent(self) -> Settings:
         if self.db_pool_min_size > self.db_pool_max_size:
             raise ValueError("DB_POOL_MIN_SIZE must not exceed DB_POOL_MAX_SIZE")
+        if self.message_retention_days is not None:
+            if "message_retention_hours" in self.model_fields_set:
+                raise ValueError("MESSAGE_RETENTION_DAYS: replaced by MESSAGE_RETENTION_HOURS; set only the latter")
+            self.message_retention_hours = self.message_retention_days * 24
+        if self.message_retention_hours > self.chat_retention_days * 24:
+            raise ValueError("MESSAGE_RETENTION_HOURS must not exceed CHAT_RETENTION_DAYS × 24")
         if self.webhook_url and self.webhook_secret is None:
             raise ValueError("WEBHOOK_SECRET is required when WEBHOOK_URL is set")
         if self.webhook_secret is not None:

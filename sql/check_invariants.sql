@@ -48,11 +48,15 @@ UNION ALL
 SELECT 'rating of a chat still active', count(*) FROM ratings r
     JOIN chats c ON c.id = r.chat_id WHERE c.ended_at IS NULL
 UNION ALL
-SELECT 'reputation differs from the ratings received', count(*) FROM users u
-    LEFT JOIN (SELECT ratee_id, count(*) FILTER (WHERE value = 1) AS likes,
-                      count(*) FILTER (WHERE value = -1) AS dislikes
-               FROM ratings GROUP BY ratee_id) r ON r.ratee_id = u.id
-    WHERE u.likes <> COALESCE(r.likes, 0) OR u.dislikes <> COALESCE(r.dislikes, 0)
+-- lower, not different: ratings go with their chat after CHAT_RETENTION_DAYS, reputation stays
+SELECT 'reputation lower than the ratings received', count(*) FROM users u
+    JOIN (SELECT ratee_id, count(*) FILTER (WHERE value = 1) AS likes,
+                 count(*) FILTER (WHERE value = -1) AS dislikes
+          FROM ratings GROUP BY ratee_id) r ON r.ratee_id = u.id
+    WHERE u.likes < r.likes OR u.dislikes < r.dislikes
 UNION ALL
 SELECT 'message outside its chat''s users', count(*) FROM messages m
     JOIN chats c ON c.id = m.chat_id WHERE m.sender_id NOT IN (c.user_a, c.user_b)
+UNION ALL
+SELECT 'message left in a purged chat', count(*) FROM messages m
+    JOIN chats c ON c.id = m.chat_id WHERE c.messages_purged

@@ -15,9 +15,11 @@ WITH awaiting AS (
     WHERE bot_id = $11 AND chat_id = $1 AND user_id = $1 AND thread_id = 0
       AND business_connection_id = '' AND destiny = 'default' AND state = ANY ($12::text[])
 ), chat AS (
-    SELECT mine.chat_id, other.user_id AS partner_id
+    -- the partner's age and media setting decide how a photo or video reaches them
+    SELECT mine.chat_id, other.user_id AS partner_id, partner.partner_media, partner.age AS partner_age
     FROM chat_participants mine
     JOIN chat_participants other ON other.chat_id = mine.chat_id AND other.user_id <> mine.user_id
+    JOIN users partner ON partner.id = other.user_id
     WHERE mine.user_id = $1 AND mine.active AND NOT EXISTS (SELECT 1 FROM awaiting)
 ), recent AS (
     -- messages and edits count alike; counting stops at the limit: a flooding sender costs no
@@ -49,6 +51,8 @@ WITH awaiting AS (
 SELECT (SELECT state FROM awaiting) AS awaiting_input,
        chat.chat_id,
        chat.partner_id,
+       chat.partner_media,
+       chat.partner_age,
        stored.id AS message_id,
        stored.relayed_message_id,
        chat.chat_id IS NOT NULL AND stored.id IS NULL AS flooded,

@@ -1,4 +1,4 @@
-"""Admin commands: figures, bans and a chat's history for ADMIN_IDS; for anyone else they do not exist."""
+"""Admin commands: figures and bans for ADMIN_IDS; for anyone else they are ordinary messages."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from roulette.bot.app import App
 from roulette.usecases.search import Idle, Searching
 from tests.support.flows import ADMIN_ID, HINT, PARTNER_LEFT, onboard, start_chat
-from tests.support.telegram_double import FakeTelegram, message_update, photo, tg_user
+from tests.support.telegram_double import FakeTelegram, message_update, tg_user
 
 ADMIN = tg_user(ADMIN_ID, first_name="Admin")
 
@@ -37,11 +37,11 @@ async def test_stats_show_the_figures_to_an_admin(app: App, telegram: FakeTelegr
 
 async def test_admin_commands_do_not_exist_for_anyone_else(app: App, telegram: FakeTelegram) -> None:
     alice, bob = tg_user(6111), tg_user(6112)
-    chat_id = await start_chat(app, alice, bob)
+    await start_chat(app, alice, bob)
     await app.dispatcher.feed_update(app.bot, message_update(alice, "/stop"))
     telegram.clear()
 
-    for command in ("/stats", f"/ban {bob.id}", f"/unban {bob.id}", f"/history {chat_id}"):
+    for command in ("/stats", f"/ban {bob.id}", f"/unban {bob.id}", "/reports"):
         await app.dispatcher.feed_update(app.bot, message_update(alice, command))
 
     assert telegram.texts_to(alice.id) == [HINT] * 4
@@ -87,20 +87,4 @@ async def test_admin_commands_explain_their_usage_and_unknown_ids(app: App, tele
         assert await admin_says(app, telegram, command) == "Usage: /unban USER_ID", command
     assert await admin_says(app, telegram, "/ban 123456") == "No such user."
     assert await admin_says(app, telegram, "/unban 123456") == "No such user."
-    assert await admin_says(app, telegram, "/history") == "Usage: /history CHAT_ID"
-    assert await admin_says(app, telegram, "/history 987654") == "No messages in that chat (or they were purged)."
-
-
-async def test_history_shows_the_chat_without_ids_or_names(app: App, telegram: FakeTelegram) -> None:
-    alice, bob = tg_user(6151, first_name="Alice"), tg_user(6152, first_name="Bobby")
-    chat_id = await start_chat(app, alice, bob)
-    await app.dispatcher.feed_update(app.bot, message_update(alice, "hi there"))
-    await app.dispatcher.feed_update(app.bot, message_update(bob, photo=photo(), caption="my cat"))
-    await app.dispatcher.feed_update(app.bot, message_update(alice, "cute"))
-
-    history = await admin_says(app, telegram, f"/history {chat_id}")
-
-    lines = history.split("\n")
-    assert [line[9:] for line in lines] == ["A [text] hi there", "B [photo] my cat", "A [text] cute"]
-    for secret in (str(alice.id), str(bob.id), "Alice", "Bobby", "user6151", "user6152"):
-        assert secret not in history
+    assert await admin_says(app, telegram, "/reports") == "No open reports."

@@ -40,7 +40,7 @@ async def test_a_like_or_a_dislike_counts_once_per_chat(app: App, telegram: Fake
     [edited] = telegram.of_type(EditMessageText)
     assert edited.text.endswith("\n\n✔️ 👍") and edited.reply_markup is not None
     remaining = [button.callback_data for row in edited.reply_markup.inline_keyboard for button in row]
-    assert remaining == [f"rp:{chat_id}:", f"b:{chat_id}"]
+    assert remaining == [f"rp:{chat_id}::1:0", f"b:{chat_id}"]
 
     await press(app, alice, f"r:{chat_id}:1")
     await press(app, alice, f"r:{chat_id}:-1")
@@ -59,7 +59,7 @@ async def test_buttons_of_someone_elses_chat_do_nothing(app: App, telegram: Fake
     await onboard(app, mallory)
     telegram.clear()
 
-    for data in (f"r:{chat_id}:1", f"r:{chat_id}:-1", f"rp:{chat_id}:spam", f"b:{chat_id}"):
+    for data in (f"r:{chat_id}:1", f"r:{chat_id}:-1", f"rp:{chat_id}:spam:1:0", f"b:{chat_id}"):
         await press(app, mallory, data)
 
     assert callback_answers(telegram) == [NO_LONGER_ACTIVE] * 4
@@ -74,7 +74,7 @@ async def test_stale_or_forged_buttons_are_answered_and_change_nothing(app: App,
     alice, bob = tg_user(5031), tg_user(5032)
     chat_id = await ended_chat(app, alice, bob)
     telegram.clear()
-    pressed = ["zz:1", "r:notanumber:1", "", f"r:{chat_id}:7", f"r:{chat_id}:0", "r:999999:1", "m:nowhere", "rp:x:"]
+    pressed = ["zz:1", "r:notanumber:1", "", f"r:{chat_id}:7", f"r:{chat_id}:0", "r:999999:1", "m:nowhere", "rp:x::1:0"]
 
     for data in pressed:
         await press(app, alice, data)
@@ -102,32 +102,35 @@ async def test_a_report_asks_for_a_reason_then_reaches_the_moderators(app: App, 
     alice, bob = tg_user(5051), tg_user(5052)
     chat_id = await ended_chat(app, alice, bob)
 
-    await press(app, alice, f"rp:{chat_id}:")
+    await press(app, alice, f"rp:{chat_id}::1:0")
     reasons = telegram.of_type(EditMessageReplyMarkup)[-1].reply_markup
     assert [button.callback_data for row in reasons.inline_keyboard for button in row] == [
-        f"rp:{chat_id}:spam",
-        f"rp:{chat_id}:abuse",
-        f"rp:{chat_id}:minor",
-        f"rp:{chat_id}:other",
+        f"rp:{chat_id}:spam:1:0",
+        f"rp:{chat_id}:abuse:1:0",
+        f"rp:{chat_id}:minor:1:0",
+        f"rp:{chat_id}:other:1:0",
+        f"rp:{chat_id}::0:0",
     ]
     assert [button.text for row in reasons.inline_keyboard for button in row] == [
         "Spam or ads",
         "Abuse or harassment",
-        "Looks underage",
+        "Seems underage / adult among teens",
         "Something else",
+        "☑️ Also block this person",
     ]
 
-    await press(app, alice, f"rp:{chat_id}:abuse")
+    await press(app, alice, f"rp:{chat_id}:abuse:1:0")
 
     answer = telegram.of_type(AnswerCallbackQuery)[-1]
-    assert answer.text == "Thank you. The report was sent to the moderators." and answer.show_alert
+    assert answer.text == "Thank you. The report was sent to the moderators, and this person is blocked."
+    assert answer.show_alert
     reported = telegram.of_type(EditMessageText)[-1]
     assert reported.text.endswith("\n\n✔️ 🚩 Abuse or harassment") and reported.reply_markup is None
     assert (await app.usecases.get_stats()).open_reports == 1
-    assert telegram.texts_to(ADMIN_ID) == [f"🚩 New report on chat #{chat_id} (abuse). /history {chat_id}"]
+    assert telegram.texts_to(ADMIN_ID) == ["🚩 New report: Abuse or harassment. /reports — the queue"]
 
-    await press(app, alice, f"rp:{chat_id}:spam")
-    await press(app, alice, f"rp:{chat_id}:rude")
+    await press(app, alice, f"rp:{chat_id}:spam:1:0")
+    await press(app, alice, f"rp:{chat_id}:rude:1:0")
     assert callback_answers(telegram)[-2:] == ["You have already reported this chat.", "Please use the buttons."]
     assert (await app.usecases.get_stats()).open_reports == 1
 

@@ -271,7 +271,7 @@ async def test_settings_show_the_current_wishes_and_every_choice(app: App, teleg
         "pf:gender:any", "pf:gender:male", "pf:gender:female",
         "pf:age:13-17", "pf:age:18-24", "pf:age:25-34", "pf:age:35-49", "pf:age:50-99", "pf:age:18-99",
         "pf:interests:ignore", "pf:interests:prefer", "pf:interests:require",
-        "pf:language:same", "pf:language:any", "pf:done:",
+        "pf:language:same", "pf:language:any", "md:shown", "md:blurred", "md:text", "pf:done:",
     ]  # fmt: skip
     labels = button_texts(telegram.last_markup_to(member.id))
     assert labels["pf:gender:any"] == "• Anyone" and labels["pf:interests:prefer"] == "• Shared first"

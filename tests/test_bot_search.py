@@ -11,6 +11,7 @@ from aiogram.types import InlineKeyboardMarkup
 from roulette.bot.app import App
 from roulette.usecases.search import Idle, InChat, Searching
 from tests.support.flows import (
+    ADMIN_ID,
     CHAT_KEYBOARD,
     IDLE_KEYBOARD,
     PARTNER_LEFT,
@@ -144,14 +145,14 @@ async def test_search_without_a_finished_profile_asks_to_start(app: App, telegra
 async def test_a_banned_user_is_told_until_when_and_does_not_search(app: App, telegram: FakeTelegram) -> None:
     banned = tg_user(3051)
     await onboard(app, banned)
-    await app.usecases.ban_user(banned.id, timedelta(hours=2))
+    await app.usecases.ban_user(ADMIN_ID, banned.id, timedelta(hours=2))
     user = await app.usecases.get_user(banned.id)
     assert user is not None and user.banned_until is not None
 
     await app.dispatcher.feed_update(app.bot, message_update(banned, "/search"))
 
     until = user.banned_until.strftime("%Y-%m-%d %H:%M")
-    assert telegram.last_text_to(banned.id) == f"You can't search until {until} UTC: other users reported you."
+    assert telegram.last_text_to(banned.id) == f"You can't search until {until} UTC."
     assert isinstance(await app.usecases.get_current_chat(banned.id), Idle)
 
 

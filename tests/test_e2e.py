@@ -343,9 +343,15 @@ async def test_after_a_chat_the_partner_is_rated_once_and_reported_once(
 
     await alice.press_button(notice.message_id, "🚩 Report")
     await alice.wait_for(lambda m: m is notice and "Spam or ads" in button_texts(m), WAIT)
-    assert button_texts(notice) == ["Spam or ads", "Abuse or harassment", "Looks underage", "Something else"]
+    assert button_texts(notice) == [
+        "Spam or ads",
+        "Abuse or harassment",
+        "Seems underage / adult among teens",
+        "Something else",
+        "☑️ Also block this person",
+    ]
     assert "report was sent" in await answer_to(alice, await alice.press_button(notice.message_id, "Spam or ads"))
-    again = await answer_to(alice, await alice.press(notice.message_id, f"rp:{chat_id}:abuse"))
+    again = await answer_to(alice, await alice.press(notice.message_id, f"rp:{chat_id}:abuse:1:0"))
     assert "already reported" in again
     reports = await fetch(database_url, "SELECT chat_id, reporter_id, reported_id, reason FROM reports")
     assert [tuple(report) for report in reports] == [(chat_id, alice.id, bob.id, "spam")]
@@ -406,6 +412,61 @@ async def test_a_flood_limit_from_telegram_delays_messages_but_delivers_each_onc
     assert emulator.errors["copyMessage"] == 1
     assert [copy.copied_from for copy in received] == [(alice.id, message_id) for message_id in sent]
     assert [copy.text for copy in received] == [f"patient message #{n}" for n in range(1, 5)]
+
+
+async def test_admins_read_only_the_reported_chat_with_every_version_and_no_ids_unless_revealed(
+    emulator: BotAPIEmulator, database_url: str, tmp_path: Path
+) -> None:
+    admin = stranger(emulator)
+    async with running_bot(emulator, database_url, tmp_path, ADMIN_IDS=str(admin.id)):
+        await admin.send_command("/stats")  # a bot can only write to someone who wrote to it first
+        await admin.wait_for_text("Stats", WAIT)
+        alice, bob = await strangers_in_a_chat(emulator)
+        carol, dave = await strangers_in_a_chat(emulator)
+        await dave.send_text("a chat nobody reports")
+        insult = await bob.send_text("you are an idiot")
+        copy = await copy_of(alice, bob, insult)
+        await bob.edit_text(insult, "have a nice day")
+        await alice.wait_for(lambda m: m is copy and copy.text == "have a nice day", WAIT)
+
+        mark = last_seen(alice)
+        await alice.send_command("/report", reply_to=copy.message_id)
+        reasons = await alice.wait_for_text("Why are you reporting this message?", WAIT, after=mark)
+        answer = await answer_to(alice, await alice.press_button(reasons.message_id, "Abuse or harassment"))
+        assert "this person is blocked" in answer
+        notice = await admin.wait_for_text("New report: Abuse or harassment", WAIT)
+        assert button_texts(notice) == ["Open the report"]
+
+        mark = last_seen(admin)
+        await admin.send_command("/reports")
+        queue = await admin.wait_for_text("Open reports", WAIT, after=mark)
+        assert button_texts(queue) == ["Open #1"]  # carol and dave's chat is nobody's business
+        mark = last_seen(admin)
+        await admin.press_button(queue.message_id, "Open #1")
+        shown = await admin.wait_for_text("Report", WAIT, after=mark)
+        assert "reported [text] you are an idiot" in shown.body and "have a nice day" in shown.body
+        assert "a chat nobody reports" not in shown.body
+        assert_nobody_is_revealed([admin, alice, bob, carol, dave])
+
+        mark = last_seen(admin)
+        await admin.press_button(shown.message_id, "👁 Reveal the reported user's id")
+        revealed = await admin.wait_for_text("The reported user's id", WAIT, after=mark)
+        assert str(bob.id) in revealed.body
+        answer = await answer_to(admin, await admin.press_button(shown.message_id, "✔️ Close, keep the ban"))
+        assert answer == "Closed; the ban stays."
+        # for anyone else, /reports is an ordinary message
+        sent = await carol.send_command("/reports")
+        assert (await copy_of(dave, carol, sent)).text == "/reports"
+        await all_updates_handled(emulator)
+
+    audit = await fetch(database_url, "SELECT admin_id, action, target_user_id FROM admin_audit ORDER BY id")
+    assert [(row["admin_id"], row["action"], row["target_user_id"]) for row in audit] == [
+        (admin.id, "stats", None),
+        (admin.id, "list_reports", None),
+        (admin.id, "open_report", None),
+        (admin.id, "reveal", bob.id),
+        (admin.id, "close_report", None),
+    ]
 
 
 # --- restarts and deployment --------------------------------------------------------------

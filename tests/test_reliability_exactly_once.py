@@ -102,7 +102,7 @@ async def rate(app: App) -> Update:
 async def report_partner(app: App) -> Update:
     alice, bob = tg_user(61_061), tg_user(61_062)
     chat_id = await ended_chat(app, alice, bob)
-    return callback_update(alice, f"rp:{chat_id}:abuse")
+    return callback_update(alice, f"rp:{chat_id}:abuse:1:0")
 
 
 async def block_partner_in_chat(app: App) -> Update:

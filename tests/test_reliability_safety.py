@@ -17,6 +17,8 @@ from aiogram.methods import AnswerCallbackQuery, CopyMessage, SendMessage
 from aiogram.types import MessageEntity, User
 
 from roulette.bot.app import App
+from roulette.bot.callbacks import Report
+from roulette.domain import ReportReason
 from roulette.usecases.search import Idle, InChat, Searching
 from tests.support.figures import no_violations, report, snapshot
 from tests.support.flows import ADMIN_ID, ended_chat, onboard, start_chat
@@ -71,8 +73,9 @@ async def test_buttons_forged_for_someone_elses_chat_are_refused_and_change_noth
     before = await snapshot(pool)
     telegram.clear()
     forged = [
-        f"r:{chat_id}:1", f"r:{chat_id}:-1", f"rp:{chat_id}:abuse", f"rp:{chat_id}:spam", f"b:{chat_id}",
-        f"r:{alice.id}:1", f"b:{bob.id}", f"r:{2**63}:1", f"rp:{10**30}:spam", "r:-1:1", "b:0", "rp:x:spam",
+        f"r:{chat_id}:1", f"r:{chat_id}:-1", f"rp:{chat_id}:abuse:1:0", f"rp:{chat_id}:spam:0:0", f"b:{chat_id}",
+        f"r:{alice.id}:1", f"b:{bob.id}", f"r:{2**63}:1", f"rp:{10**30}:spam:1:0", "r:-1:1", "b:0", "rp:x:spam:1:0",
+        f"rp:{chat_id}:spam:1:{2**40}",
     ]  # fmt: skip
 
     await feed(app, *(callback_update(mallory, data) for data in forged))
@@ -225,7 +228,7 @@ async def test_reports_from_enough_distinct_users_ban_and_end_the_chat_and_admin
     telegram.clear()
 
     for reporter, chat_id in zip(reporters, chats, strict=True):
-        await feed(app, callback_update(reporter, f"rp:{chat_id}:abuse"))
+        await feed(app, callback_update(reporter, Report(chat_id=chat_id, reason=ReportReason.ABUSE).pack()))
 
     assert isinstance(await app.usecases.get_current_chat(troll.id), Idle)
     assert "Your partner has left the chat" in telegram.texts_to(bystander.id)[-2]
@@ -236,12 +239,14 @@ async def test_reports_from_enough_distinct_users_ban_and_end_the_chat_and_admin
     assert user is not None and user.banned_until is not None
     assert user.banned_until.strftime("%Y-%m-%d %H:%M") in telegram.last_text_to(troll.id)
     assert not isinstance(await app.usecases.get_current_chat(troll.id), Searching)
-    # The moderator reads the reported chat, without ids or names.
-    chat_id = chats[-1]
-    history = await app.usecases.get_chat_history(chat_id)
-    assert [message.chat_id for message in history] == [chat_id] * len(history)
+    # The moderator opens the last report from its notice, and reads the chat without ids or names.
+    markup = telegram.last_markup_to(ADMIN_ID)
+    assert markup is not None
+    [[open_button]] = markup.inline_keyboard
+    assert open_button.callback_data is not None
     telegram.clear()
-    await feed(app, message_update(tg_user(ADMIN_ID), f"/history {chat_id}"))
+    await feed(app, callback_update(tg_user(ADMIN_ID), open_button.callback_data))
+    assert telegram.last_text_to(ADMIN_ID).startswith("<b>Report</b>")
     assert leaked(telegram, tg_user(ADMIN_ID), troll, reporters[-1]) == []
     await no_violations(pool)
     report(
@@ -291,31 +296,32 @@ async def test_a_blocked_pair_and_an_adult_with_a_minor_are_never_paired(
     report(pytestconfig, "pairing safety", search_rounds=rounds, blocked_pair_chats=0, adult_minor_chats=0)
 
 
-async def test_the_retention_purge_deletes_old_history_and_keeps_the_rest(
+async def test_the_retention_purge_deletes_the_messages_of_chats_ended_past_the_period_and_keeps_the_rest(
     app: App, pool: asyncpg.Pool[Any], pytestconfig: pytest.Config
 ) -> None:
-    alice, bob = tg_user(71_061), tg_user(71_062)
-    chat_id = await start_chat(app, alice, bob)
-    await feed(app, *(message_update(alice, f"message {n}") for n in range(6)))
-    days = app.settings.message_retention_days
+    alice, bob, carol, dave = tg_user(71_061), tg_user(71_062), tg_user(71_063), tg_user(71_064)
+    expired = await start_chat(app, alice, bob)
+    await feed(app, *(message_update(alice, f"message {n}") for n in range(3)), message_update(alice, "/stop"))
+    recent = await start_chat(app, carol, dave)
+    await feed(app, *(message_update(carol, f"message {n}") for n in range(3)), message_update(carol, "/stop"))
+    hours = app.settings.message_retention_hours
     await pool.execute(
-        "UPDATE messages SET created_at = now() - make_interval(days => $1) WHERE id IN "
-        "(SELECT id FROM messages WHERE chat_id = $2 ORDER BY id LIMIT 3)",
-        days + 1,
-        chat_id,
+        "UPDATE chats SET ended_at = now() - make_interval(hours => $1 + 1) WHERE id = $2", hours, expired
     )
-    await pool.execute(  # just inside the period
-        "UPDATE messages SET created_at = now() - make_interval(days => $1) + interval '1 hour' WHERE id = "
-        "(SELECT max(id) FROM messages WHERE chat_id = $2)",
-        days,
-        chat_id,
+    # just inside the period
+    await pool.execute(
+        "UPDATE chats SET ended_at = now() - make_interval(hours => $1) + interval '1 minute' WHERE id = $2",
+        hours,
+        recent,
     )
 
-    purged, _updates = await app.usecases.purge_expired()
+    purged = await app.usecases.purge_expired()
 
-    kept = [message.content.text for message in await app.usecases.get_chat_history(chat_id)]
-    assert purged == 3 and kept == ["message 3", "message 4", "message 5"]
-    report(pytestconfig, "retention purge", retention_days=days, backdated=3, purged=purged, kept=len(kept))
+    kept = [message.content.text for message in await app.usecases.get_chat_history(recent)]
+    assert purged.messages == 3 and await app.usecases.get_chat_history(expired) == []
+    assert kept == ["message 0", "message 1", "message 2"]
+    await no_violations(pool)
+    report(pytestconfig, "retention purge", retention_hours=hours, expired=3, purged=purged.messages, kept=len(kept))
 
 
 async def test_deleteme_erases_the_user_at_once(

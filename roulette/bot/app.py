@@ -49,11 +49,13 @@ from roulette.storage.uow import Database
 from roulette.usecases import UseCases
 from roulette.usecases.after_chat import ReportPolicy
 from roulette.usecases.chat import FloodPolicy
+from roulette.usecases.moderation import RetentionPolicy
 
 log = logging.getLogger(__name__)
 
-PURGE_EVERY_SECONDS = 3600.0
-COMMANDS = ("search", "next", "stop", "profile", "settings", "language", "help", "rules", "deleteme")
+# How often the retention purge runs (and once at start): what is due waits at most this long.
+PURGE_EVERY_SECONDS = 600.0
+COMMANDS = ("search", "next", "stop", "profile", "settings", "language", "help", "rules", "safety", "deleteme")
 
 
 def resolve_database_url(settings: Settings) -> str:
@@ -106,7 +108,7 @@ def build_app(settings: Settings, pool: asyncpg.Pool[Any], bot: Bot, i18n: I18n 
             ban_for=timedelta(hours=settings.report_ban_hours),
         ),
         FloodPolicy(settings.flood_max_messages, settings.flood_window_seconds),
-        settings.message_retention_days,
+        RetentionPolicy(settings.message_retention_hours, settings.chat_retention_days),
         settings.outbox_lease_seconds,
     )
     retry_requests(bot)
@@ -180,15 +182,29 @@ def stop_on_signals() -> asyncio.Event:
 
 
 async def purge_periodically(app: App, every_seconds: float = PURGE_EVERY_SECONDS) -> None:
-    """Enforce MESSAGE_RETENTION_DAYS; several processes doing it at once is harmless."""
+    """Enforce MESSAGE_RETENTION_HOURS and CHAT_RETENTION_DAYS at start and then every so often:
+    a process restarted more often than the period still purges. Several processes doing it at
+    once share the work."""
+    if app.settings.message_retention_days is not None:
+        log.warning(
+            "MESSAGE_RETENTION_DAYS is deprecated: messages are kept %d hours after a chat ends;"
+            " set MESSAGE_RETENTION_HOURS instead",
+            app.settings.message_retention_hours,
+        )
     while True:
-        await asyncio.sleep(every_seconds)
         try:
-            messages, updates = await app.usecases.purge_expired()
-            if messages or updates:
-                log.info("purged %d expired message(s) and %d old update id(s)", messages, updates)
+            purged = await app.usecases.purge_expired()
+            if purged.messages or purged.chats or purged.updates:
+                log.info(
+                    "purged %d expired message(s), %d chat(s) and %d old update id(s) in %d batch(es)",
+                    purged.messages,
+                    purged.chats,
+                    purged.updates,
+                    purged.batches,
+                )
         except Exception:
             log.exception("retention purge failed; retrying later")
+        await asyncio.sleep(every_seconds)
 
 
 async def deliver_overdue(app: App) -> None:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import enum
 from typing import Annotated
+from uuid import UUID
 
 from aiogram.filters.callback_data import CallbackData
 from pydantic import Field, ValidationError
 
-from roulette.domain import Gender, Language, ReportReason
+from roulette.domain import Gender, Language, MediaDelivery, ReportReason
 
 # A chats.id (BIGINT): a forged number outside it makes the button data invalid, like any other junk.
 ChatId = Annotated[int, Field(ge=1, le=2**63 - 1)]
@@ -80,6 +81,10 @@ class Rate(CallbackData, prefix="r"):
 class Report(CallbackData, prefix="rp"):
     chat_id: ChatId
     reason: ReportReason | None = None  # None: ask for a reason
+    block: bool = True  # block the pair too (the reporter can turn it off before choosing a reason)
+    # the evidence: the id of the partner's message as the reporter received it, in their own
+    # chat with the bot (0: none); it names nobody
+    copy_id: Annotated[int, Field(ge=0, le=2**31 - 1)] = 0
 
 
 class BlockPartner(CallbackData, prefix="b"):
@@ -94,9 +99,34 @@ class DeleteConfirm(CallbackData, prefix="d"):
     confirm: bool
 
 
+class MediaChoice(CallbackData, prefix="md"):
+    delivery: MediaDelivery
+
+
+class ReportAction(enum.StrEnum):
+    OPEN = "open"
+    REVEAL = "reveal"
+    KEEP = "keep"  # close, keeping the reported user's ban
+    LIFT = "lift"  # close, lifting it
+
+
+class AdminReport(CallbackData, prefix="ar"):
+    """An admin's button on a report: the report's random token, never a sequential id."""
+
+    action: ReportAction
+    token: UUID
+
+
 # Buttons that offer a choice among several: a forged choice gets "use the buttons" rather than
 # "no longer active", since the same message's real buttons still work.
-_CHOICE_BUTTONS: tuple[type[CallbackData], ...] = (GenderChoice, ProfileEdit, PreferenceChoice, Report, LanguageChoice)
+_CHOICE_BUTTONS: tuple[type[CallbackData], ...] = (
+    GenderChoice,
+    ProfileEdit,
+    PreferenceChoice,
+    Report,
+    LanguageChoice,
+    MediaChoice,
+)
 
 
 def names_an_unoffered_choice(data: str) -> bool:

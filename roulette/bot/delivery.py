@@ -89,6 +89,12 @@ class Courier:
         if isinstance(closed, ChatClosed):
             await self.announce_chat_end(closed, ended_by=user_id)
 
+    async def in_language_of(self, user_id: int, text: Callable[[], str]) -> str:
+        """A text composed in that user's own language."""
+        language = (await self._languages.of(user_id)).value
+        with self._i18n.use_locale(language):
+            return text()
+
     async def say(self, user_id: int, text: Callable[[], str], *, markup: Callable[[], Any] | None = None) -> None:
         """Send a text composed in that user's own language."""
         language = (await self._languages.of(user_id)).value

@@ -2,29 +2,35 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from roulette.bot.callbacks import (
     DONE,
+    AdminReport,
     BlockPartner,
     DeleteConfirm,
     GenderChoice,
     InterestToggle,
     LanguageChoice,
+    MediaChoice,
     PreferenceChoice,
     PreferenceField,
     ProfileEdit,
     ProfileField,
     Rate,
     Report,
+    ReportAction,
     Vote,
 )
 from roulette.bot.texts import (
     gender_name,
     interest_name,
     interests_mode_button,
+    media_delivery_name,
     partner_gender_name,
     partner_language_button,
 )
@@ -34,6 +40,7 @@ from roulette.domain import (
     Interests,
     InterestsMode,
     Language,
+    MediaDelivery,
     PartnerGender,
     PartnerLanguage,
     ReportReason,
@@ -69,7 +76,8 @@ def profile_edit() -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def preferences_menu(preferences: SearchPreferences) -> InlineKeyboardMarkup:
+def preferences_menu(preferences: SearchPreferences, media: MediaDelivery) -> InlineKeyboardMarkup:
+    """Partner gender, age range, interests mode, and how the partner's media reach the user."""
     builder = InlineKeyboardBuilder()
     for gender in PartnerGender:
         mark = "• " if gender is preferences.partner_gender else ""
@@ -87,8 +95,11 @@ def preferences_menu(preferences: SearchPreferences) -> InlineKeyboardMarkup:
         mark = "• " if language is preferences.partner_language else ""
         choice = PreferenceChoice(field=PreferenceField.LANGUAGE, value=language.value)
         builder.button(text=mark + partner_language_button(language), callback_data=choice)
+    for delivery in MediaDelivery:
+        mark = "• " if delivery is media else ""
+        builder.button(text=mark + media_delivery_name(delivery), callback_data=MediaChoice(delivery=delivery))
     builder.button(text=_("Done ✔️"), callback_data=PreferenceChoice(field=PreferenceField.DONE))
-    builder.adjust(3, 3, 3, 2, 1, 2, 1)
+    builder.adjust(3, 3, 3, 2, 1, 2, 3, 1)
     return builder.as_markup()
 
 
@@ -109,13 +120,60 @@ def after_chat_rated(chat_id: int) -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def report_reasons(chat_id: int) -> InlineKeyboardMarkup:
+def report_reasons(chat_id: int, *, block: bool = True, copy_id: int = 0) -> InlineKeyboardMarkup:
+    """One button per reason, and the "also block" switch (on unless the reporter turns it off)."""
     from roulette.bot.texts import report_reason_name
 
     builder = InlineKeyboardBuilder()
     for reason in ReportReason:
-        builder.button(text=report_reason_name(reason), callback_data=Report(chat_id=chat_id, reason=reason))
-    builder.adjust(2, 2)
+        builder.button(
+            text=report_reason_name(reason),
+            callback_data=Report(chat_id=chat_id, reason=reason, block=block, copy_id=copy_id),
+        )
+    builder.button(
+        text=_("☑️ Also block this person") if block else _("⬜ Also block this person"),
+        callback_data=Report(chat_id=chat_id, block=not block, copy_id=copy_id),
+    )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def block_only(chat_id: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("⛔ Block"), callback_data=BlockPartner(chat_id=chat_id))
+    return builder.as_markup()
+
+
+def report_queue(tokens: list[UUID]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for number, token in enumerate(tokens, start=1):
+        builder.button(
+            text=_("Open #{number}").format(number=number),
+            callback_data=AdminReport(action=ReportAction.OPEN, token=token),
+        )
+    builder.adjust(4)
+    return builder.as_markup()
+
+
+def report_actions(token: UUID, *, closed: bool) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(
+        text=_("👁 Reveal the reported user's id"), callback_data=AdminReport(action=ReportAction.REVEAL, token=token)
+    )
+    if not closed:
+        builder.button(
+            text=_("✔️ Close, keep the ban"), callback_data=AdminReport(action=ReportAction.KEEP, token=token)
+        )
+        builder.button(
+            text=_("↩️ Close, lift the ban"), callback_data=AdminReport(action=ReportAction.LIFT, token=token)
+        )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def open_report(token: UUID) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("Open the report"), callback_data=AdminReport(action=ReportAction.OPEN, token=token))
     return builder.as_markup()
 
 

@@ -12,11 +12,14 @@ from roulette.domain import (
     Gender,
     Interests,
     InterestsMode,
+    MediaDelivery,
+    MessageKind,
     PartnerGender,
     PartnerLanguage,
     ReportReason,
     Reputation,
     User,
+    media_delivery,
 )
 
 _INTERESTS: dict[str, LazyProxy] = {
@@ -37,7 +40,7 @@ _INTERESTS: dict[str, LazyProxy] = {
 _REPORT_REASONS: dict[ReportReason, LazyProxy] = {
     ReportReason.SPAM: __("Spam or ads"),
     ReportReason.ABUSE: __("Abuse or harassment"),
-    ReportReason.MINOR: __("Looks underage"),
+    ReportReason.MINOR: __("Seems underage / adult among teens"),
     ReportReason.OTHER: __("Something else"),
 }
 
@@ -116,6 +119,30 @@ def interests_mode_name(mode: InterestsMode) -> str:
     }[mode]
 
 
+def media_delivery_name(delivery: MediaDelivery) -> str:
+    return {
+        MediaDelivery.SHOWN: _("Show"),
+        MediaDelivery.BLURRED: _("Blur"),
+        MediaDelivery.TEXT: _("Text only"),
+    }[delivery]
+
+
+def media_placeholder(kind: MessageKind) -> str:
+    """What a user who gets partners' media as text only sees instead of one."""
+    return (
+        {
+            MessageKind.PHOTO: _("📷 Your partner sent a photo."),
+            MessageKind.VIDEO: _("🎬 Your partner sent a video."),
+            MessageKind.ANIMATION: _("🎞 Your partner sent a GIF."),
+            MessageKind.STICKER: _("🖼 Your partner sent a sticker."),
+            MessageKind.VIDEO_NOTE: _("📹 Your partner sent a video message."),
+            MessageKind.DOCUMENT: _("📎 Your partner sent a file."),
+        }.get(kind, _("📎 Your partner sent a picture."))
+        + " "
+        + _("(You get partners' media as text only: /settings)")
+    )
+
+
 def interests_list(interests: Interests | frozenset[str]) -> str:
     tags = interests.tags if isinstance(interests, Interests) else interests
     ordered = [tag for tag in _INTERESTS if tag in tags]
@@ -144,7 +171,8 @@ def preferences_card(user: User) -> str:
         "Partner: {gender}\n"
         "Partner age: {age_min}–{age_max}\n"
         "{interests_mode}\n"
-        "{partner_language}\n\n"
+        "{partner_language}\n"
+        "Partner's photos and videos: {media}\n\n"
         "Adults are only paired with adults, and minors with minors. Your language is the one you chose with"
         " /language."
     ).format(
@@ -153,6 +181,7 @@ def preferences_card(user: User) -> str:
         age_max=preferences.age_max,
         interests_mode=interests_mode_name(preferences.interests_mode),
         partner_language=partner_language_name(preferences.partner_language),
+        media=media_delivery_name(media_delivery(user.partner_media, user.profile.age)),
     )
 
 
@@ -165,7 +194,8 @@ def help_text() -> str:
         "/profile — your profile\n"
         "/settings — whom you want to meet\n"
         "/language — interface language\n"
-        "/rules — the rules\n"
+        "/report — as a reply to a message of your partner: report it\n"
+        "/rules — the rules · /safety — what is stored, who can see it\n"
         "/deleteme — delete all your data\n\n"
         "Your partner never sees your name, username or id: messages are copied, not forwarded."
     )
@@ -178,8 +208,29 @@ def rules_text() -> str:
         "2. No spam, ads or scams.\n"
         "3. Do not share anyone's personal data, including your own.\n"
         "4. Adults and minors are never paired; lying about your age breaks this rule.\n"
-        "5. Report abuse with the 🚩 button after a chat. Repeated reports lead to a ban."
+        "5. Report abuse with the 🚩 button after a chat, or reply to a message with /report. "
+        "Repeated reports lead to a ban.\n\n"
+        "What is stored, for how long and who can see it: /safety"
     )
+
+
+def safety_text(message_hours: int, chat_days: int) -> str:
+    """The summary of docs/safety.md."""
+    return _(
+        "<b>Safety and privacy</b>\n"
+        "• Your partner never sees your name, username or id.\n"
+        "• Adults (18+) and minors are never paired. Partners' photos and videos reach minors blurred; "
+        "anyone can choose in /settings: shown, blurred or text only.\n"
+        "• Messages are kept while a chat runs and {hours} h after it ends, so that it can be reported; "
+        "longer only if it was reported, until a moderator closed the report. "
+        "Who talked with whom is kept {days} days.\n"
+        "• Moderators see reported chats only, and every look is logged.\n"
+        "• Report abuse with 🚩 or by replying /report to a message; a report also blocks the person "
+        "unless you turn that off. Someone who seems underage, or an adult among teens: report with that "
+        "reason, and they are kept from chatting until a moderator looked.\n"
+        "• /deleteme erases your data; reports and blocks others made about you stay.\n"
+        "• The bot cannot verify ages or stop screenshots. Never share personal details."
+    ).format(hours=message_hours, days=chat_days)
 
 
 def command_descriptions() -> dict[str, str]:
@@ -192,5 +243,6 @@ def command_descriptions() -> dict[str, str]:
         "language": _("Interface language"),
         "help": _("How Anochat works"),
         "rules": _("The rules"),
+        "safety": _("What is stored, who can see it"),
         "deleteme": _("Delete all your data"),
     }

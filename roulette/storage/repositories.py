@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeAlias
+from uuid import UUID
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
@@ -14,6 +15,7 @@ from roulette.domain import (
     Interests,
     InterestsMode,
     Language,
+    MediaDelivery,
     Message,
     MessageContent,
     MessageKind,
@@ -38,6 +40,7 @@ _SET_LANGUAGE = sql("set_language")
 _DELETE_USER = sql("delete_user")
 _SET_BOT_BLOCKED = sql("set_bot_blocked")
 _SET_BANNED_UNTIL = sql("set_banned_until")
+_SET_PARTNER_MEDIA = sql("set_partner_media")
 _LOCK_QUEUE_CHANGES = sql("lock_queue_changes")
 _START_SEARCH = sql("start_search")
 _DEQUEUE_SEARCH = sql("dequeue_search")
@@ -53,8 +56,8 @@ _RATE_PARTNER = sql("rate_partner")
 _REPORT_PARTNER = sql("report_partner")
 _COUNT_RECENT_REPORTERS = sql("count_recent_reporters")
 _BLOCK_PARTNER = sql("block_partner")
+_FIND_REPORTABLE_MESSAGE = sql("find_reportable_message")
 _STATS = sql("stats")
-_PURGE_EXPIRED = sql("purge_expired")
 
 
 def user_from_record(record: asyncpg.Record) -> User:
@@ -76,6 +79,8 @@ def user_from_record(record: asyncpg.Record) -> User:
         ),
         reputation=Reputation(likes=record["likes"], dislikes=record["dislikes"]),
         banned_until=record["banned_until"],
+        # the pairing function returns users without it: it plays no part in pairing
+        partner_media=MediaDelivery(media) if (media := record.get("partner_media")) is not None else None,
     )
 
 
@@ -137,6 +142,13 @@ class UserRepository:
     async def set_banned_until(self, user_id: int, until: datetime | None) -> User | None:
         """Ban until `until`, or lift the ban with None."""
         record = await self._connection.fetchrow(_SET_BANNED_UNTIL, user_id, until)
+        return user_from_record(record) if record is not None else None
+
+    async def set_partner_media(self, user_id: int, delivery: MediaDelivery | None) -> User | None:
+        """How partners' media reach the user; None: the default for their age."""
+        record = await self._connection.fetchrow(
+            _SET_PARTNER_MEDIA, user_id, delivery.value if delivery is not None else None
+        )
         return user_from_record(record) if record is not None else None
 
 
@@ -228,6 +240,8 @@ class StoredMessage:
     awaiting_input: str | None  # set: the message answers a question of the bot; nothing stored
     chat_id: int | None  # None: the sender is not in a chat
     partner_id: int | None
+    partner_media: MediaDelivery | None  # the partner's own choice; None: the default for their age
+    partner_age: int | None
     message_id: int | None  # None: nothing stored (not in a chat, awaiting input, or flood guard)
     flooded: bool
     relayed_message_id: int | None  # set: this message was stored and relayed before
@@ -240,6 +254,12 @@ class EditedMessage:
     flooded: bool  # over the flood limit: nothing recorded
     message_id: int | None  # None: no such message in the active chat (or flooded)
     relayed_message_id: int | None
+    partner_media: MediaDelivery | None
+    partner_age: int | None
+
+
+def _media(value: str | None) -> MediaDelivery | None:
+    return MediaDelivery(value) if value is not None else None
 
 
 def message_from_record(record: asyncpg.Record) -> Message:
@@ -294,6 +314,8 @@ class MessageRepository:
             awaiting_input=record["awaiting_input"],
             chat_id=record["chat_id"],
             partner_id=record["partner_id"],
+            partner_media=_media(record["partner_media"]),
+            partner_age=record["partner_age"],
             message_id=record["message_id"],
             flooded=record["flooded"],
             relayed_message_id=record["relayed_message_id"],
@@ -322,11 +344,16 @@ class MessageRepository:
         )
         assert record is not None
         return EditedMessage(
-            record["partner_id"], record["flooded"], record["message_id"], record["relayed_message_id"]
+            record["partner_id"],
+            record["flooded"],
+            record["message_id"],
+            record["relayed_message_id"],
+            _media(record["partner_media"]),
+            record["partner_age"],
         )
 
     async def history(self, chat_id: int) -> list[Message]:
-        """A chat's messages in order."""
+        """A chat's messages in order (their latest versions)."""
         return [message_from_record(record) for record in await self._connection.fetch(_CHAT_HISTORY, chat_id)]
 
 
@@ -335,6 +362,21 @@ class RatingOutcome:
     member: bool
     ended: bool
     inserted: bool
+    partner_deleted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReportOutcome:
+    member: bool  # the reporter was in the chat
+    reported_id: int | None  # None: the partner deleted their data, nothing was filed
+    report_id: int | None  # None: nothing new was filed (filed before, or nobody to report)
+    token: UUID | None  # what admins open the new report by
+
+
+@dataclass(frozen=True, slots=True)
+class BlockOutcome:
+    member: bool  # the blocker was in the chat
+    blocked_id: int | None  # None: the partner deleted their data, nothing was blocked
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,30 +399,32 @@ class SafetyRepository:
         """Rate the other side of an ended chat once; reputation moves in the same statement."""
         record = await self._connection.fetchrow(_RATE_PARTNER, chat_id, rater_id, value)
         assert record is not None
-        return RatingOutcome(record["member"], record["ended"], record["inserted"])
+        return RatingOutcome(record["member"], record["ended"], record["inserted"], record["partner_deleted"])
 
-    async def report(self, chat_id: int, reporter_id: int, reason: str) -> tuple[int | None, int | None]:
-        """(reported user id or None if not the reporter's chat, new report id or None if filed before)."""
-        record = await self._connection.fetchrow(_REPORT_PARTNER, chat_id, reporter_id, reason)
+    async def report(
+        self, chat_id: int, reporter_id: int, reason: str, evidence_copy_id: int | None = None
+    ) -> ReportOutcome:
+        """File a report about the other side of the chat; the evidence is named by the id of the
+        copy the reporter received."""
+        record = await self._connection.fetchrow(_REPORT_PARTNER, chat_id, reporter_id, reason, evidence_copy_id)
         assert record is not None
-        return record["reported_id"], record["report_id"]
+        return ReportOutcome(record["member"], record["reported_id"], record["report_id"], record["token"])
 
     async def count_recent_reporters(self, user_id: int, since: datetime) -> int:
         """Distinct users with an open report about `user_id` since `since`."""
         count: int = await self._connection.fetchval(_COUNT_RECENT_REPORTERS, user_id, since)
         return count
 
-    async def block(self, chat_id: int, blocker_id: int) -> tuple[int | None, bool]:
-        """(blocked user id or None if not the blocker's chat, whether the block is new)."""
+    async def block(self, chat_id: int, blocker_id: int) -> BlockOutcome:
+        """Never pair the blocker with the other side of the chat again."""
         record = await self._connection.fetchrow(_BLOCK_PARTNER, chat_id, blocker_id)
         assert record is not None
-        return record["blocked_id"], record["inserted"]
+        return BlockOutcome(record["member"], record["blocked_id"])
 
-    async def purge_expired(self, retention_days: int) -> tuple[int, int]:
-        """Delete message history past retention and old update ids: (messages, updates) deleted."""
-        record = await self._connection.fetchrow(_PURGE_EXPIRED, retention_days)
-        assert record is not None
-        return record["messages"], record["updates"]
+    async def reportable_chat(self, reporter_id: int, copy_id: int) -> int | None:
+        """The chat in which the reporter received this copy of a partner's message."""
+        chat_id: int | None = await self._connection.fetchval(_FIND_REPORTABLE_MESSAGE, reporter_id, copy_id)
+        return chat_id
 
     async def stats(self) -> Stats:
         """Figures for the admins."""

@@ -10,6 +10,7 @@ from asyncpg.pool import PoolConnectionProxy
 from asyncpg.transaction import Transaction
 
 from roulette.storage import exactly_once
+from roulette.storage.moderation import ModerationRepository, RetentionRepository
 from roulette.storage.outbox import OutboxRepository
 from roulette.storage.relayed_copies import RelayedCopies
 from roulette.storage.repositories import (
@@ -30,6 +31,8 @@ class _Repositories:
     messages: MessageRepository
     safety: SafetyRepository
     outbox: OutboxRepository
+    moderation: ModerationRepository
+    retention: RetentionRepository
 
     def _bind(self, connection: PoolConnectionProxy[Any]) -> None:
         self.users = UserRepository(connection)
@@ -38,6 +41,8 @@ class _Repositories:
         self.messages = MessageRepository(connection)
         self.safety = SafetyRepository(connection)
         self.outbox = OutboxRepository(connection)
+        self.moderation = ModerationRepository(connection)
+        self.retention = RetentionRepository(connection)
 
 
 class UnitOfWork(_Repositories):

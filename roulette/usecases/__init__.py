@@ -6,10 +6,29 @@
 from __future__ import annotations
 
 from roulette.storage.uow import Database
-from roulette.usecases.account import DeleteUser, GetUser, RegisterUser, SetLanguage, UpdatePreferences, UpdateProfile
-from roulette.usecases.after_chat import BlockPartner, RatePartner, ReportPartner, ReportPolicy
+from roulette.usecases.account import (
+    DeleteUser,
+    GetUser,
+    RegisterUser,
+    SetLanguage,
+    SetPartnerMedia,
+    UpdatePreferences,
+    UpdateProfile,
+)
+from roulette.usecases.after_chat import BlockPartner, FindReportable, RatePartner, ReportPartner, ReportPolicy
 from roulette.usecases.chat import CloseChat, EditMessage, FloodPolicy, RecordRelayed, SendMessage
-from roulette.usecases.moderation import BanUser, GetChatHistory, GetStats, PurgeExpired, SetBotBlocked
+from roulette.usecases.moderation import (
+    BanUser,
+    CloseReport,
+    GetChatHistory,
+    GetStats,
+    ListReports,
+    OpenReport,
+    PurgeExpired,
+    RetentionPolicy,
+    RevealReported,
+    SetBotBlocked,
+)
 from roulette.usecases.outbox import ClaimAlbum, ClaimNotices, ClaimOverdue, FinishAlbumFlush, ForgetDelivered
 from roulette.usecases.search import CancelSearch, GetCurrentChat, StartSearch
 
@@ -22,7 +41,7 @@ class UseCases:
         db: Database,
         report_policy: ReportPolicy | None = None,
         flood_policy: FloodPolicy | None = None,
-        retention_days: int = 7,
+        retention: RetentionPolicy | None = None,
         outbox_lease_seconds: float = 30.0,
     ) -> None:
         flood_policy = flood_policy or FloodPolicy()
@@ -31,6 +50,7 @@ class UseCases:
         self.update_profile = UpdateProfile(db)
         self.update_preferences = UpdatePreferences(db)
         self.set_language = SetLanguage(db)
+        self.set_partner_media = SetPartnerMedia(db)
         self.delete_user = DeleteUser(db)
         self.start_search = StartSearch(db)
         self.cancel_search = CancelSearch(db)
@@ -42,11 +62,16 @@ class UseCases:
         self.rate_partner = RatePartner(db)
         self.report_partner = ReportPartner(db, report_policy or ReportPolicy())
         self.block_partner = BlockPartner(db)
+        self.find_reportable = FindReportable(db)
+        self.list_reports = ListReports(db)
+        self.open_report = OpenReport(db)
+        self.reveal_reported = RevealReported(db)
+        self.close_report = CloseReport(db)
         self.ban_user = BanUser(db)
         self.set_bot_blocked = SetBotBlocked(db)
         self.get_chat_history = GetChatHistory(db)
         self.get_stats = GetStats(db)
-        self.purge_expired = PurgeExpired(db, retention_days)
+        self.purge_expired = PurgeExpired(db, retention or RetentionPolicy())
         self.claim_notices = ClaimNotices(db, outbox_lease_seconds)
         self.claim_album = ClaimAlbum(db, outbox_lease_seconds)
         self.claim_overdue = ClaimOverdue(db, outbox_lease_seconds)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from roulette.domain import Language, Profile, SearchPreferences, User
+from roulette.domain import Language, MediaDelivery, Profile, SearchPreferences, User
 from roulette.usecases.chat import ChatClosed
 from roulette.usecases.use_case import UseCase
 
@@ -55,6 +55,16 @@ class UpdatePreferences(UseCase):
         return user if user is not None else UserNotFound(user_id)
 
 
+class SetPartnerMedia(UseCase):
+    """How partners' photos and videos reach the user; None: the default for their age."""
+
+    async def __call__(self, user_id: int, delivery: MediaDelivery | None) -> User | UserNotFound:
+        async with self.db.uow() as uow:
+            user = await uow.users.set_partner_media(user_id, delivery)
+            await uow.commit()
+        return user if user is not None else UserNotFound(user_id)
+
+
 class SetLanguage(UseCase):
     async def __call__(self, user_id: int, language: Language) -> User | UserNotFound:
         async with self.db.uow() as uow:
@@ -64,7 +74,8 @@ class SetLanguage(UseCase):
 
 
 class DeleteUser(UseCase):
-    """Erase the user's profile, queue entry, the messages they sent, and end their chat."""
+    """End the user's chat and search, and erase or anonymise every row that names them (see
+    sql/delete_user.sql for what stays, and why)."""
 
     async def __call__(self, user_id: int) -> Deleted | UserNotFound:
         async with self.db.uow() as uow:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from uuid import UUID
 
+from roulette.domain import REVIEW_HOLD_UNTIL, ReportReason
 from roulette.storage.repositories import ActiveChat
 from roulette.usecases.chat import ChatClosed
 from roulette.usecases.use_case import UseCase, now
 
-REPORT_REASONS = ("spam", "abuse", "minor", "other")
+REPORT_REASONS = tuple(reason.value for reason in ReportReason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,14 +34,24 @@ class ChatStillActive:
     pass
 
 
-RateResult = Rated | AlreadyRated | NotYourChat | ChatStillActive
+@dataclass(frozen=True, slots=True)
+class PartnerGone:
+    """The partner deleted their data: a rating, report or block of them stores nothing."""
+
+
+RateResult = Rated | AlreadyRated | NotYourChat | ChatStillActive | PartnerGone
 
 
 @dataclass(frozen=True, slots=True)
 class Reported:
     reported_id: int
+    token: UUID  # admins open the report by it
     banned_until: datetime | None  # set when this report crossed the ban threshold
-    ended_chat: ChatClosed | None = None  # the banned user's chat, ended by the ban
+    held: bool = False  # the reason holds the reported user for review
+    blocked: bool = False
+    # chats that ended: the reporter's (by the block) and the reported user's (by a ban or hold),
+    # each with the side whose leaving ended it
+    ended: tuple[tuple[ChatClosed, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +63,16 @@ class AlreadyReported:
 class Blocked:
     blocked_id: int
     ended_chat: ChatClosed | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportTarget:
+    chat_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class NothingToReport:
+    pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,49 +97,100 @@ class RatePartner(UseCase):
             return NotYourChat()
         if not outcome.ended:
             return ChatStillActive()
+        if outcome.partner_deleted:
+            return PartnerGone()
         return Rated() if outcome.inserted else AlreadyRated()
 
 
 @dataclass(frozen=True, slots=True)
 class ReportPartner(UseCase):
+    """Report the other side of a chat, with one of their messages as evidence when given.
+
+    Unless the reporter says otherwise the pair is blocked too (ending the chat if it goes on).
+    Enough reports from distinct users ban the reported user for a while; a report that they
+    seem underage, or an adult among teens, holds them out of pairing until an admin looked.
+    """
+
     policy: ReportPolicy = field(default_factory=ReportPolicy)
 
     async def __call__(
-        self, user_id: int, chat_id: int, reason: str = "other"
-    ) -> Reported | AlreadyReported | NotYourChat:
+        self,
+        user_id: int,
+        chat_id: int,
+        reason: str = "other",
+        *,
+        evidence_copy_id: int | None = None,
+        block: bool = True,
+    ) -> Reported | AlreadyReported | NotYourChat | PartnerGone:
         if reason not in REPORT_REASONS:
             raise ValueError(f"unknown report reason {reason!r}")
         at = now()
         async with self.db.uow() as uow:
-            reported_id, report_id = await uow.safety.report(chat_id, user_id, reason)
-            if reported_id is None:
+            filed = await uow.safety.report(chat_id, user_id, reason, evidence_copy_id)
+            if not filed.member:
                 return NotYourChat()
-            if report_id is None:
+            if filed.reported_id is None:
+                return PartnerGone()
+            if filed.report_id is None or filed.token is None:
                 return AlreadyReported()
+            reported_id = filed.reported_id
+            ended: list[tuple[ChatClosed, int]] = []
+            if block:
+                await uow.safety.block(chat_id, user_id)
+                active = await uow.chats.active_chat_of(user_id)
+                if active is not None and active.chat_id == chat_id:
+                    by_block = ChatClosed.of(await uow.chats.end_active_chat_of(user_id, "stop"))
+                    if by_block is not None:
+                        ended.append((by_block, user_id))
             banned_until = None
-            ended: ActiveChat | None = None
-            reporters = await uow.safety.count_recent_reporters(reported_id, at - self.policy.window)
-            if reporters >= self.policy.threshold:
+            if await uow.safety.count_recent_reporters(reported_id, at - self.policy.window) >= self.policy.threshold:
                 banned_until = at + self.policy.ban_for
-                await uow.queue.lock_queue_changes()
-                await uow.users.set_banned_until(reported_id, banned_until)
-                await uow.queue.dequeue(reported_id)
-                ended = await uow.chats.end_active_chat_of(reported_id, "banned")
+            held = reason == ReportReason.MINOR
+            if banned_until is not None or held:
+                reported = await uow.users.get(reported_id)
+                current = reported.banned_until if reported is not None else None
+                until = REVIEW_HOLD_UNTIL if held else banned_until
+                assert until is not None
+                if current is None or current < until:  # a report never shortens a ban or a hold
+                    await uow.queue.lock_queue_changes()
+                    await uow.users.set_banned_until(reported_id, until)
+                    await uow.queue.dequeue(reported_id)
+                    by_ban = ChatClosed.of(await uow.chats.end_active_chat_of(reported_id, "banned"))
+                    if by_ban is not None:
+                        ended.append((by_ban, reported_id))
+                else:
+                    banned_until = None
             await uow.commit()
-        return Reported(reported_id, banned_until, ChatClosed.of(ended))
+        return Reported(reported_id, filed.token, banned_until, held, block, tuple(ended))
+
+
+class FindReportable(UseCase):
+    """The chat a `/report` is about: the one the replied-to partner's message came from, else
+    the user's current chat."""
+
+    async def __call__(self, user_id: int, replied_copy_id: int | None) -> ReportTarget | NothingToReport:
+        async with self.db.uow() as uow:
+            if replied_copy_id is not None:
+                chat_id = await uow.safety.reportable_chat(user_id, replied_copy_id)
+            else:
+                active = await uow.chats.active_chat_of(user_id)
+                chat_id = active.chat_id if active is not None else None
+        return ReportTarget(chat_id) if chat_id is not None else NothingToReport()
 
 
 class BlockPartner(UseCase):
     """Never pair the user with this chat's partner again; ends the chat if still active."""
 
-    async def __call__(self, user_id: int, chat_id: int) -> Blocked | NotYourChat:
+    async def __call__(self, user_id: int, chat_id: int) -> Blocked | NotYourChat | PartnerGone:
         async with self.db.uow() as uow:
-            blocked_id, _ = await uow.safety.block(chat_id, user_id)
-            if blocked_id is None:
+            outcome = await uow.safety.block(chat_id, user_id)
+            if not outcome.member:
                 return NotYourChat()
+            if outcome.blocked_id is None:
+                return PartnerGone()
             ended: ActiveChat | None = None
             active = await uow.chats.active_chat_of(user_id)
             if active is not None and active.chat_id == chat_id:
                 ended = await uow.chats.end_active_chat_of(user_id, "stop")
             await uow.commit()
-        return Blocked(blocked_id, ChatClosed.of(ended))
+        return Blocked(outcome.blocked_id, ChatClosed.of(ended))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from roulette.domain import MessageContent, check_edit
+from roulette.domain import MediaDelivery, MessageContent, check_edit, media_delivery
 from roulette.storage.repositories import ActiveChat
 from roulette.usecases.use_case import UseCase
 
@@ -17,6 +17,7 @@ class Relay:
     chat_id: int
     partner_id: int
     reply_to_message_id: int | None
+    media: MediaDelivery = MediaDelivery.SHOWN  # how photos and videos reach the partner
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,7 @@ class InputPrompt:
 class EditRelay:
     partner_id: int
     relayed_message_id: int
+    media: MediaDelivery = MediaDelivery.SHOWN
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +130,13 @@ class SendMessage(UseCase):
             return Flooded()
         if stored.relayed_message_id is not None:
             return AlreadyRelayed()
-        return Relay(stored.message_id, stored.chat_id, stored.partner_id, stored.reply_to_message_id)
+        return Relay(
+            stored.message_id,
+            stored.chat_id,
+            stored.partner_id,
+            stored.reply_to_message_id,
+            media_delivery(stored.partner_media, stored.partner_age),
+        )
 
 
 class RecordRelayed(UseCase):
@@ -158,7 +166,9 @@ class EditMessage(UseCase):
             return Flooded()
         if edited.partner_id is None or edited.relayed_message_id is None:
             return EditNotRelayable()
-        return EditRelay(edited.partner_id, edited.relayed_message_id)
+        return EditRelay(
+            edited.partner_id, edited.relayed_message_id, media_delivery(edited.partner_media, edited.partner_age)
+        )
 
 
 class CloseChat(UseCase):

@@ -16,9 +16,11 @@ SNAPSHOT_QUERIES = (
     "SELECT to_jsonb(t)::text FROM chats t",
     "SELECT to_jsonb(t)::text FROM chat_participants t",
     "SELECT to_jsonb(t)::text FROM messages t",
+    "SELECT to_jsonb(t)::text FROM message_versions t",
     "SELECT to_jsonb(t)::text FROM ratings t",
     "SELECT to_jsonb(t)::text FROM reports t",
     "SELECT to_jsonb(t)::text FROM blocks t",
+    "SELECT to_jsonb(t)::text FROM admin_audit t",
     "SELECT (to_jsonb(t) - 'updated_at')::text FROM fsm_state t",
 )
 

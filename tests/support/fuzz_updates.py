@@ -211,7 +211,7 @@ class UpdateFuzzer:
         if chats and choice < 0.35:
             chat_id = self._rng.choice(chats)
             data = self._rng.choice(
-                (f"r:{chat_id}:1", f"r:{chat_id}:-1", f"rp:{chat_id}:", f"rp:{chat_id}:spam", f"b:{chat_id}")
+                (f"r:{chat_id}:1", f"r:{chat_id}:-1", f"rp:{chat_id}::1:0", f"rp:{chat_id}:spam:1:0", f"b:{chat_id}")
             )
             return self._callback_update(person, data, "own chat button")
         command = self._rng.choice(("/search", "/search", "/search", "/next", "/stop"))
@@ -384,11 +384,11 @@ class UpdateFuzzer:
         elif roll < 0.75 and chats:
             chat_id = self._rng.choice(chats)  # most likely somebody else's chat
             data = self._rng.choice(
-                (f"r:{chat_id}:1", f"r:{chat_id}:-1", f"r:{chat_id}:7", f"rp:{chat_id}:abuse", f"b:{chat_id}")
+                (f"r:{chat_id}:1", f"r:{chat_id}:-1", f"r:{chat_id}:7", f"rp:{chat_id}:abuse:0:0", f"b:{chat_id}")
             )
         else:
             number = self._rng.choice(HUGE_NUMBERS)
-            data = self._rng.choice((f"r:{number}:1", f"rp:{number}:spam", f"b:{number}", f"r:1:{number}"))
+            data = self._rng.choice((f"r:{number}:1", f"rp:{number}:spam:1:0", f"b:{number}", f"r:1:{number}"))
         return self._callback_update(person, data, "callback")
 
     def _callback_update(self, person: _Person, data: str, kind: str, *, record: bool = True) -> JSON:

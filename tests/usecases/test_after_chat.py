@@ -27,6 +27,11 @@ from roulette.usecases.search import Banned, Idle, InChat, Paired, Waiting
 from tests.support.members import chat_between, ended_chat_between, member
 
 
+def banned_nobody(result: object, *, about: int) -> bool:
+    """A report about `about` was filed and banned nobody."""
+    return isinstance(result, Reported) and result.reported_id == about and result.banned_until is None
+
+
 async def test_a_partner_can_be_liked_once_per_chat(usecases: UseCases) -> None:
     await member(usecases, 1)
     await member(usecases, 2)
@@ -99,7 +104,7 @@ async def test_a_report_is_filed_with_its_reason(
     await member(usecases, 2)
     chat_id = await ended_chat_between(usecases, 1, 2)
 
-    assert await report_partner(1, chat_id, "spam") == Reported(reported_id=2, banned_until=None)
+    assert banned_nobody(await report_partner(1, chat_id, "spam"), about=2)
 
     rows = await pool.fetch("SELECT chat_id, reporter_id, reported_id, reason FROM reports")
     assert [tuple(row) for row in rows] == [(chat_id, 1, 2, "spam")]
@@ -110,7 +115,26 @@ async def test_a_partner_can_be_reported_during_the_chat(usecases: UseCases, rep
     await member(usecases, 1)
     await member(usecases, 2)
     chat_id = await chat_between(usecases, 1, 2)
-    assert await report_partner(2, chat_id, "abuse") == Reported(reported_id=1, banned_until=None)
+
+    result = await report_partner(2, chat_id, "abuse")
+
+    # the report blocks the pair, which ends the chat
+    assert isinstance(result, Reported) and result.blocked
+    assert result.ended == ((ChatClosed(chat_id, partner_id=1), 2),)
+    assert await usecases.get_current_chat(1) == Idle()
+
+
+async def test_a_report_without_a_block_leaves_the_chat_going(
+    usecases: UseCases, report_partner: ReportPartner
+) -> None:
+    await member(usecases, 1)
+    await member(usecases, 2)
+    chat_id = await chat_between(usecases, 1, 2)
+
+    result = await report_partner(2, chat_id, "abuse", block=False)
+
+    assert isinstance(result, Reported) and not result.blocked and result.ended == ()
+    assert await usecases.get_current_chat(1) == InChat(chat_id, partner_id=2)
 
 
 async def test_reports_from_enough_distinct_users_ban_the_reported_one_and_take_them_out_of_the_queue(
@@ -123,7 +147,7 @@ async def test_reports_from_enough_distinct_users_ban_the_reported_one_and_take_
     assert await usecases.start_search(1) == Waiting()
     before = datetime.now(UTC)
 
-    assert await report_partner(2, first, "spam") == Reported(reported_id=1, banned_until=None)
+    assert banned_nobody(await report_partner(2, first, "spam"), about=1)
     reported = await report_partner(3, second, "abuse")
 
     assert isinstance(reported, Reported) and reported.reported_id == 1
@@ -141,10 +165,10 @@ async def test_one_user_reporting_twice_counts_once(usecases: UseCases, report_p
     first = await ended_chat_between(usecases, 1, 2)
     second = await ended_chat_between(usecases, 1, 2)
 
-    assert await report_partner(2, first, "spam") == Reported(reported_id=1, banned_until=None)
+    assert banned_nobody(await report_partner(2, first, "spam"), about=1)
     assert await report_partner(2, first, "abuse") == AlreadyReported()
     # another chat with the same reporter: a new report, still a single reporter
-    assert await report_partner(2, second, "spam") == Reported(reported_id=1, banned_until=None)
+    assert banned_nobody(await report_partner(2, second, "spam"), about=1)
     user = await usecases.get_user(1)
     assert user is not None and user.banned_until is None
 
@@ -159,7 +183,7 @@ async def test_old_reports_fall_out_of_the_window(
     await report_partner(2, first, "spam")
     await pool.execute("UPDATE reports SET created_at = now() - interval '25 hours'")
 
-    assert await report_partner(3, second, "spam") == Reported(reported_id=1, banned_until=None)
+    assert banned_nobody(await report_partner(3, second, "spam"), about=1)
 
 
 async def test_only_the_two_sides_of_a_chat_may_report_it(usecases: UseCases, report_partner: ReportPartner) -> None:

@@ -12,6 +12,7 @@ from roulette.usecases import UseCases
 from roulette.usecases.account import UserNotFound
 from roulette.usecases.chat import ChatClosed, NoChat
 from roulette.usecases.search import Banned, Idle, Waiting
+from tests.support.flows import ADMIN_ID
 from tests.support.members import chat_between, ended_chat_between, member
 
 # --- moderation --------------------------------------------------------------------------
@@ -22,7 +23,7 @@ async def test_a_ban_ends_the_chat_and_the_search_until_it_is_lifted(usecases: U
         await member(usecases, user_id)
     chat_id = await chat_between(usecases, 1, 2)
 
-    banned = await usecases.ban_user(1, timedelta(days=1))
+    banned = await usecases.ban_user(ADMIN_ID, 1, timedelta(days=1))
 
     assert not isinstance(banned, UserNotFound)
     user, ended = banned
@@ -31,7 +32,7 @@ async def test_a_ban_ends_the_chat_and_the_search_until_it_is_lifted(usecases: U
     assert await usecases.get_current_chat(2) == Idle()
     assert await usecases.start_search(1) == Banned(user.banned_until)
 
-    unbanned = await usecases.ban_user(1, None)
+    unbanned = await usecases.ban_user(ADMIN_ID, 1, None)
 
     assert not isinstance(unbanned, UserNotFound)
     assert unbanned[0].banned_until is None and unbanned[1] is None
@@ -43,7 +44,7 @@ async def test_banning_a_searching_user_takes_them_out_of_the_queue(usecases: Us
     await member(usecases, 2)
     await usecases.start_search(1)
 
-    banned = await usecases.ban_user(1, timedelta(hours=1))
+    banned = await usecases.ban_user(ADMIN_ID, 1, timedelta(hours=1))
 
     assert not isinstance(banned, UserNotFound) and banned[1] is None
     assert await usecases.get_current_chat(1) == Idle()
@@ -51,8 +52,8 @@ async def test_banning_a_searching_user_takes_them_out_of_the_queue(usecases: Us
 
 
 async def test_banning_an_unknown_user_says_so(usecases: UseCases) -> None:
-    assert await usecases.ban_user(404, timedelta(hours=1)) == UserNotFound(404)
-    assert await usecases.ban_user(404, None) == UserNotFound(404)
+    assert await usecases.ban_user(ADMIN_ID, 404, timedelta(hours=1)) == UserNotFound(404)
+    assert await usecases.ban_user(ADMIN_ID, 404, None) == UserNotFound(404)
 
 
 async def test_blocking_the_bot_ends_the_chat_and_the_search(usecases: UseCases) -> None:
@@ -96,19 +97,27 @@ async def test_stats_count_users_chats_searches_messages_and_open_reports(usecas
     assert (stats.messages_24h, stats.open_reports) == (2, 1)
 
 
-async def test_history_and_update_ids_past_retention_are_purged(usecases: UseCases, pool: asyncpg.Pool[Any]) -> None:
-    await member(usecases, 1)
-    await member(usecases, 2)
-    chat_id = await chat_between(usecases, 1, 2)
-    await usecases.send_message(1, 10, MessageContent.text_message("last week"))
-    await usecases.send_message(2, 11, MessageContent.text_message("today"))
-    await pool.execute("UPDATE messages SET created_at = now() - interval '8 days' WHERE source_message_id = 10")
+async def test_messages_of_chats_past_retention_and_old_update_ids_are_purged(
+    usecases: UseCases, pool: asyncpg.Pool[Any]
+) -> None:
+    for user_id in (1, 2, 3, 4):
+        await member(usecases, user_id)
+    ended = await chat_between(usecases, 1, 2)
+    await usecases.send_message(1, 10, MessageContent.text_message("yesterday"))
+    await usecases.close_chat(1)
+    active = await chat_between(usecases, 3, 4)
+    await usecases.send_message(3, 11, MessageContent.text_message("a week ago, in a chat still going on"))
+    await pool.execute("UPDATE chats SET ended_at = now() - interval '25 hours' WHERE id = $1", ended)
+    await pool.execute("UPDATE messages SET created_at = now() - interval '8 days'")
     await pool.execute(
         "INSERT INTO processed_updates (update_id, processed_at) VALUES (1, now() - interval '2 days'), (2, now())"
     )
 
-    assert await usecases.purge_expired() == (1, 1)
+    purged = await usecases.purge_expired()
 
-    assert [m.content.text for m in await usecases.get_chat_history(chat_id)] == ["today"]
+    assert (purged.messages, purged.chats, purged.updates) == (1, 0, 1)
+    assert await usecases.get_chat_history(ended) == []
+    assert [m.content.text for m in await usecases.get_chat_history(active)] == ["a week ago, in a chat still going on"]
     assert await pool.fetchval("SELECT array_agg(update_id) FROM processed_updates") == [2]
-    assert await usecases.purge_expired() == (0, 0)
+    again = await usecases.purge_expired()
+    assert (again.messages, again.chats, again.updates) == (0, 0, 0)

@@ -13,6 +13,7 @@ from roulette.storage.outbox import AlbumFlush, Notice, NoticeKind
 from roulette.storage.uow import Database
 from roulette.usecases import UseCases
 from roulette.usecases.outbox import ClaimNotices, ClaimOverdue
+from tests.support.flows import ADMIN_ID
 from tests.support.members import chat_between, member
 
 LEASE = 30.0
@@ -66,7 +67,7 @@ async def test_a_chat_ended_by_a_block_or_a_ban_tells_only_the_other_side(usecas
     await forget_all(usecases, [1, 2, 3, 4])
 
     await usecases.block_partner(1, blocked_chat)
-    await usecases.ban_user(3, timedelta(hours=1))
+    await usecases.ban_user(ADMIN_ID, 3, timedelta(hours=1))
 
     notices = await usecases.claim_notices([1, 2, 3, 4])
     assert sorted((n.recipient_id, n.kind, n.chat_id) for n in notices) == [

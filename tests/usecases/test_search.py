@@ -25,6 +25,7 @@ from roulette.usecases.search import (
     Searching,
     Waiting,
 )
+from tests.support.flows import ADMIN_ID
 from tests.support.members import MAN, WOMAN, chat_between, member, wait_until_a_query_waits_for_a_lock
 
 # --- searching ---------------------------------------------------------------------------
@@ -74,7 +75,7 @@ async def test_an_incomplete_profile_cannot_search(usecases: UseCases, gender: G
 
 async def test_a_banned_user_cannot_search(usecases: UseCases) -> None:
     await member(usecases, 1)
-    banned = await usecases.ban_user(1, timedelta(hours=1))
+    banned = await usecases.ban_user(ADMIN_ID, 1, timedelta(hours=1))
     assert not isinstance(banned, UserNotFound)
     user, _ = banned
     assert user.banned_until is not None

@@ -15,7 +15,8 @@ from roulette.bot.delivery import Courier
 from roulette.bot.filters import Pressed
 from roulette.bot.languages import Languages
 from roulette.bot.reply_keyboard import ReplyButton
-from roulette.bot.texts import help_text, needs_start, rules_text
+from roulette.bot.texts import help_text, needs_start, rules_text, safety_text
+from roulette.settings import Settings
 from roulette.usecases import UseCases
 from roulette.usecases.account import Deleted, UserNotFound
 
@@ -25,6 +26,7 @@ def build_router() -> Router:
     router.message.register(cmd_help, or_f(Command("help"), Pressed(ReplyButton.HELP)))
     router.callback_query.register(on_help_button, MenuAction.filter(F.action == Menu.HELP))
     router.message.register(cmd_rules, Command("rules"))
+    router.message.register(cmd_safety, Command("safety"))
     router.message.register(cmd_language, Command("language"))
     router.callback_query.register(on_language, LanguageChoice.filter())
     router.message.register(cmd_deleteme, Command("deleteme"))
@@ -44,6 +46,10 @@ async def on_help_button(query: CallbackQuery) -> None:
 
 async def cmd_rules(message: Message) -> None:
     await message.answer(rules_text())
+
+
+async def cmd_safety(message: Message, settings: Settings) -> None:
+    await message.answer(safety_text(settings.message_retention_hours, settings.chat_retention_days))
 
 
 async def cmd_language(message: Message) -> None:
@@ -68,8 +74,15 @@ async def on_language(
 async def cmd_deleteme(message: Message) -> None:
     await message.answer(
         _(
-            "This deletes your profile, reputation, settings and every message you sent, "
-            "and ends your current chat. It cannot be undone. Continue?"
+            "<b>Delete all your data?</b> This goes, at once and for good:\n"
+            "• your profile (gender, age, interests), settings, language and reputation\n"
+            "• the ratings you received\n"
+            "• every message you sent, with its earlier versions\n"
+            "• the blocks you made\n"
+            "• your id in every past chat, and in the ratings and reports you made "
+            "(they stay, without you)\n"
+            "Your current chat and search end. What stays: reports and blocks other people made about you, "
+            "since they are theirs. It cannot be undone. Continue?"
         ),
         reply_markup=keyboards.delete_confirmation(),
     )

@@ -1,38 +1,56 @@
-"""Admin commands (ADMIN_IDS). For anyone else they do not exist: no answer at all."""
+"""Admin commands (ADMIN_IDS): figures, bans, and the queue of reports.
+
+Admins read reported chats only, opened by a report's random token, with the sides labelled
+*reported* and *reporter*; a Telegram id appears only when an admin asks for it to ban. Every
+look and action is written to the audit log by the use cases. For anyone else these commands are
+ordinary messages (relayed in a chat, answered with the usual hint otherwise).
+"""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import html
+from datetime import datetime, timedelta
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
-from aiogram.types import Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
+from roulette.bot import keyboards
+from roulette.bot.callbacks import AdminReport, ReportAction
 from roulette.bot.delivery import Courier
 from roulette.bot.filters import IsAdmin
 from roulette.bot.metrics import BANS
+from roulette.bot.texts import report_reason_name
+from roulette.domain import REVIEW_HOLD_UNTIL
 from roulette.settings import Settings
+from roulette.storage.moderation import EvidenceMessage
 from roulette.usecases import UseCases
 from roulette.usecases.account import UserNotFound
+from roulette.usecases.moderation import ReportAlreadyClosed, ReportClosed, ReportNotFound, ReportView
 
-HISTORY_LIMIT = 50
-MAX_ID = 2**63 - 1  # user and chat ids are BIGINTs
+MAX_ID = 2**63 - 1  # user ids are BIGINTs
 MAX_BAN_HOURS = 24 * 3650
+REPORT_TEXT_LIMIT = 4000  # Telegram's limit is 4096 characters
+LINE_LIMIT = 300
+MAX_VERSIONS_SHOWN = 5
 
 
 def build_router(admin_ids: frozenset[int]) -> Router:
     router = Router(name="admin")
     router.message.filter(IsAdmin(admin_ids))
+    router.callback_query.filter(IsAdmin(admin_ids))
     router.message.register(cmd_stats, Command("stats"))
     router.message.register(cmd_ban, Command("ban"))
     router.message.register(cmd_unban, Command("unban"))
-    router.message.register(cmd_history, Command("history"))
+    router.message.register(cmd_reports, Command("reports"))
+    router.callback_query.register(on_report_action, AdminReport.filter())
     return router
 
 
 async def cmd_stats(message: Message, usecases: UseCases) -> None:
-    stats = await usecases.get_stats()
+    assert message.from_user is not None
+    stats = await usecases.get_stats(message.from_user.id)
     await message.answer(
         _(
             "<b>Stats</b>\n"
@@ -64,46 +82,151 @@ def _int_args(command: CommandObject, count: int) -> list[int] | None:
 async def cmd_ban(
     message: Message, command: CommandObject, usecases: UseCases, courier: Courier, settings: Settings
 ) -> None:
+    assert message.from_user is not None
     args = _int_args(command, 2)
-    if args is None or (len(args) > 1 and args[1] > MAX_BAN_HOURS):
+    if args is None or (len(args) > 1 and not 1 <= args[1] <= MAX_BAN_HOURS):
         await message.answer(_("Usage: /ban USER_ID [HOURS]"))
         return
     hours = args[1] if len(args) > 1 else settings.report_ban_hours
-    result = await usecases.ban_user(args[0], timedelta(hours=hours))
+    result = await usecases.ban_user(message.from_user.id, args[0], timedelta(hours=hours))
     if isinstance(result, UserNotFound):
         await message.answer(_("No such user."))
         return
     BANS.labels("admin").inc()
-    _user, ended = result
+    user, ended = result
     if ended is not None:
         await courier.announce_chat_end(ended, ended_by=args[0])
+    until = user.banned_until
+    assert until is not None
+    # told at once, with how long; an admin's ban does not pretend that users reported them
+    await courier.say(
+        args[0],
+        lambda: _("⛔ A moderator has banned you for {hours} h (until {until} UTC). Please read /rules.").format(
+            hours=hours, until=until.strftime("%Y-%m-%d %H:%M")
+        ),
+    )
     await message.answer(_("Banned for {hours} h.").format(hours=hours))
 
 
 async def cmd_unban(message: Message, command: CommandObject, usecases: UseCases) -> None:
+    assert message.from_user is not None
     args = _int_args(command, 1)
     if args is None:
         await message.answer(_("Usage: /unban USER_ID"))
         return
-    result = await usecases.ban_user(args[0], None)
+    result = await usecases.ban_user(message.from_user.id, args[0], None)
     await message.answer(_("No such user.") if isinstance(result, UserNotFound) else _("Unbanned."))
 
 
-async def cmd_history(message: Message, command: CommandObject, usecases: UseCases) -> None:
-    args = _int_args(command, 1)
-    if args is None:
-        await message.answer(_("Usage: /history CHAT_ID"))
+async def cmd_reports(message: Message, usecases: UseCases) -> None:
+    assert message.from_user is not None
+    reports = await usecases.list_reports(message.from_user.id)
+    if not reports:
+        await message.answer(_("No open reports."))
         return
-    history = await usecases.get_chat_history(args[0])
-    if not history:
-        await message.answer(_("No messages in that chat (or they were purged)."))
-        return
-    senders: dict[int, str] = {}
+    lines = [_("<b>Open reports</b>, oldest first:")]
+    for number, report in enumerate(reports, start=1):
+        lines.append(
+            _("#{number} · {reason} · {at} UTC{evidence}").format(
+                number=number,
+                reason=report_reason_name(report.reason),
+                at=report.created_at.strftime("%Y-%m-%d %H:%M"),
+                evidence=_(" · a message named") if report.has_evidence else "",
+            )
+        )
+    await message.answer("\n".join(lines), reply_markup=keyboards.report_queue([report.token for report in reports]))
+
+
+async def on_report_action(
+    query: CallbackQuery, callback_data: AdminReport, usecases: UseCases, courier: Courier
+) -> None:
+    admin_id = query.from_user.id
+    token = callback_data.token
+    match callback_data.action:
+        case ReportAction.OPEN:
+            view = await usecases.open_report(admin_id, token)
+            if isinstance(view, ReportNotFound):
+                await query.answer(_("This report no longer exists."))
+                return
+            await query.answer()
+            await courier.say(
+                admin_id,
+                lambda: report_text(view),
+                markup=lambda: keyboards.report_actions(token, closed=view.closed is not None),
+            )
+        case ReportAction.REVEAL:
+            revealed = await usecases.reveal_reported(admin_id, token)
+            if isinstance(revealed, ReportNotFound):
+                await query.answer(_("This report no longer exists."))
+                return
+            await query.answer()
+            await courier.say(
+                admin_id,
+                lambda: _("The reported user's id: <code>{user_id}</code>\n/ban {user_id} HOURS").format(
+                    user_id=revealed
+                ),
+            )
+        case ReportAction.KEEP | ReportAction.LIFT:
+            closed = await usecases.close_report(admin_id, token, lift=callback_data.action is ReportAction.LIFT)
+            match closed:
+                case ReportClosed(lifted=True):
+                    await query.answer(_("Closed; the ban is lifted."), show_alert=True)
+                case ReportClosed():
+                    await query.answer(_("Closed; the ban stays."), show_alert=True)
+                case ReportAlreadyClosed():
+                    await query.answer(_("This report was closed already."))
+                case ReportNotFound():
+                    await query.answer(_("This report no longer exists."))
+
+
+def _ban_line(until: datetime | None) -> str:
+    if until is None or until < datetime.now(until.tzinfo):
+        return _("not banned")
+    if until >= REVIEW_HOLD_UNTIL:
+        return _("held for review")
+    return _("banned until {until} UTC").format(until=until.strftime("%Y-%m-%d %H:%M"))
+
+
+def _message_lines(message: EvidenceMessage) -> str:
+    side = _("reported") if message.by_reported else _("reporter")
+    mark = "🚩 " if message.evidence else ""
     lines = []
-    for item in history[-HISTORY_LIMIT:]:
-        side = senders.setdefault(item.sender_id, "A" if not senders else "B")
-        content = item.content
-        body = content.text or content.caption or ""
-        lines.append(f"{item.created_at:%H:%M:%S} {side} [{content.kind.value}] {body}"[:300])
-    text = "\n".join(lines)
-    await message.answer(text[:4000], parse_mode=None)
+    versions = list(enumerate(message.versions))
+    if len(versions) > MAX_VERSIONS_SHOWN:  # the first and the latest ones tell the story
+        versions = versions[:1] + versions[-(MAX_VERSIONS_SHOWN - 1) :]
+    for number, version in versions:
+        body = html.escape((version.text or version.caption or "")[:LINE_LIMIT])
+        at = version.written_at.strftime("%H:%M:%S")
+        if number == 0:
+            lines.append(f"{mark}{at} <b>{side}</b> [{message.kind.value}] {body}")
+        else:
+            lines.append("    " + _("✏️ edit {number} at {at}: {body}").format(number=number, at=at, body=body))
+    return "\n".join(lines)
+
+
+def report_text(view: ReportView) -> str:
+    """The report as an admin reads it: reason, state, and the chat without a single id."""
+    header = _(
+        "<b>Report</b> · {reason} · {at} UTC\nReported user: {ban}\nStatus: {status}\n🚩 marks the message reported"
+    ).format(
+        reason=report_reason_name(view.reason),
+        at=view.created_at.strftime("%Y-%m-%d %H:%M"),
+        ban=_ban_line(view.reported_banned_until),
+        status=_("open") if view.closed is None else _("closed"),
+    )
+    blocks = [_message_lines(message) for message in view.messages]
+    if not blocks:
+        return header + "\n\n" + _("No messages are stored for this chat (they were purged before the report).")
+    # Too long for one Telegram message: drop the messages farthest from the one reported (or
+    # the oldest, when none was named), so the evidence always shows.
+    first, last = 0, len(blocks)
+    focus = next((index for index, message in enumerate(view.messages) if message.evidence), len(blocks) - 1)
+    while (
+        first < last - 1 and len(header) + sum(len(block) + 1 for block in blocks[first:last]) + 4 > REPORT_TEXT_LIMIT
+    ):
+        if focus - first >= last - 1 - focus:
+            first += 1
+        else:
+            last -= 1
+    shown = blocks[first:last]
+    return header + "\n\n" + ("…\n" if first else "") + "\n".join(shown) + ("\n…" if last < len(blocks) else "")

@@ -10,11 +10,20 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from roulette.bot import keyboards
-from roulette.bot.callbacks import Menu, MenuAction, PreferenceChoice, PreferenceField
+from roulette.bot.callbacks import MediaChoice, Menu, MenuAction, PreferenceChoice, PreferenceField
 from roulette.bot.filters import Pressed
 from roulette.bot.reply_keyboard import ReplyButton
 from roulette.bot.texts import needs_start, preferences_card, use_the_buttons
-from roulette.domain import DomainError, InterestsMode, PartnerGender, PartnerLanguage, SearchPreferences, User
+from roulette.domain import (
+    DomainError,
+    InterestsMode,
+    MediaDelivery,
+    PartnerGender,
+    PartnerLanguage,
+    SearchPreferences,
+    User,
+    media_delivery,
+)
 from roulette.usecases import UseCases
 
 
@@ -23,6 +32,7 @@ def build_router() -> Router:
     router.message.register(cmd_settings, or_f(Command("settings"), Pressed(ReplyButton.SETTINGS)))
     router.callback_query.register(on_settings_button, MenuAction.filter(F.action == Menu.SETTINGS))
     router.callback_query.register(on_preference, PreferenceChoice.filter())
+    router.callback_query.register(on_media_choice, MediaChoice.filter())
     return router
 
 
@@ -32,7 +42,9 @@ async def cmd_settings(message: Message, usecases: UseCases) -> None:
     if user is None:
         await message.answer(needs_start())
         return
-    await message.answer(preferences_card(user), reply_markup=keyboards.preferences_menu(user.preferences))
+    await message.answer(
+        preferences_card(user), reply_markup=keyboards.preferences_menu(user.preferences, _media(user))
+    )
 
 
 async def on_settings_button(query: CallbackQuery, usecases: UseCases) -> None:
@@ -43,7 +55,27 @@ async def on_settings_button(query: CallbackQuery, usecases: UseCases) -> None:
     if user is None:
         await query.message.answer(needs_start())
         return
-    await query.message.answer(preferences_card(user), reply_markup=keyboards.preferences_menu(user.preferences))
+    await query.message.answer(
+        preferences_card(user), reply_markup=keyboards.preferences_menu(user.preferences, _media(user))
+    )
+
+
+def _media(user: User) -> MediaDelivery:
+    return media_delivery(user.partner_media, user.profile.age)
+
+
+async def on_media_choice(query: CallbackQuery, callback_data: MediaChoice, usecases: UseCases) -> None:
+    """How partners' photos and videos reach the user: shown, blurred or text only."""
+    user = await usecases.get_user(query.from_user.id)
+    updated = await usecases.set_partner_media(query.from_user.id, callback_data.delivery)
+    if user is None or not isinstance(updated, User):
+        await query.answer(needs_start())
+        return
+    await query.answer(_("Saved"))
+    if isinstance(query.message, Message) and _media(updated) != _media(user):
+        await query.message.edit_text(
+            preferences_card(updated), reply_markup=keyboards.preferences_menu(updated.preferences, _media(updated))
+        )
 
 
 def _changed(preferences: SearchPreferences, choice: PreferenceChoice) -> SearchPreferences:
@@ -77,5 +109,5 @@ async def on_preference(query: CallbackQuery, callback_data: PreferenceChoice, u
     await query.answer(_("Saved"))
     if isinstance(updated, User) and isinstance(query.message, Message) and preferences != user.preferences:
         await query.message.edit_text(
-            preferences_card(updated), reply_markup=keyboards.preferences_menu(updated.preferences)
+            preferences_card(updated), reply_markup=keyboards.preferences_menu(updated.preferences, _media(updated))
         )

@@ -20,13 +20,14 @@ from aiogram.methods import CopyMessage
 from aiogram.types import Message, ReplyParameters
 from aiogram.utils.i18n import gettext as _
 
+from roulette.bot import partner_media
 from roulette.bot.albums import Albums
 from roulette.bot.copies import send_copy, send_edit
 from roulette.bot.delivery import Courier, is_message_gone
 from roulette.bot.filters import ChatText
 from roulette.bot.metrics import FLOOD_HOLDS
 from roulette.bot.typed_answers import TypedAnswers
-from roulette.domain import InvalidMessage, MessageContent, MessageKind
+from roulette.domain import InvalidMessage, MediaDelivery, MessageContent, MessageKind
 from roulette.settings import Settings
 from roulette.usecases import UseCases
 from roulette.usecases.chat import AlreadyRelayed, AwaitingInput, EditRelay, Flooded, InputPrompt, NotInChat, Relay
@@ -189,7 +190,7 @@ async def relay_message(
         await albums.add(result, message, message.media_group_id, courier, usecases, settings)
         return
     await albums.settle(sender.id, courier, usecases, settings)
-    await _copy(message, result, usecases, courier, settings)
+    await _copy(message, content.kind, result, usecases, courier, settings)
 
 
 async def _notify_flood(message: Message, flood_notices: FloodNotices) -> None:
@@ -210,14 +211,21 @@ def _refusal_text(refused: Refused) -> str:
     return _("This kind of message can't be sent to your partner.")
 
 
-async def _copy(message: Message, relay: Relay, usecases: UseCases, courier: Courier, settings: Settings) -> None:
+async def _copy(
+    message: Message, kind: MessageKind, relay: Relay, usecases: UseCases, courier: Courier, settings: Settings
+) -> None:
     reply_parameters = (
         ReplyParameters(message_id=relay.reply_to_message_id, allow_sending_without_reply=True)
         if relay.reply_to_message_id is not None
         else None
     )
     try:
-        copy_id = await send_copy(message, relay.partner_id, reply_parameters, courier, settings.protect_content)
+        instead = await partner_media.instead_of_copy(message, kind, relay, reply_parameters, courier, settings)
+        if instead is not None:
+            sent = await courier.send(instead, recipient=relay.partner_id)
+            copy_id = sent.message_id if sent is not None else None
+        else:
+            copy_id = await send_copy(message, relay.partner_id, reply_parameters, courier, settings.protect_content)
     except TelegramBadRequest as error:
         log.warning("copy refused by Telegram: %s", error.message)
         await message.answer(_("Telegram refused to deliver this message to your partner."))
@@ -259,6 +267,8 @@ async def relay_edit(message: Message, usecases: UseCases, courier: Courier, flo
         return
     if not isinstance(result, EditRelay):
         return
+    if message.text is None and result.media is MediaDelivery.TEXT:
+        return  # the partner got a line instead of the media: there is no caption to edit
     try:
         await send_edit(message, result.partner_id, result.relayed_message_id, courier)
     except TelegramBadRequest as error:

@@ -14,6 +14,7 @@ from roulette.bot.filters import Pressed
 from roulette.bot.metrics import SEARCH_SECONDS
 from roulette.bot.reply_keyboard import ReplyButton
 from roulette.bot.texts import needs_start
+from roulette.domain import REVIEW_HOLD_UNTIL
 from roulette.usecases import UseCases
 from roulette.usecases.account import UserNotFound
 from roulette.usecases.chat import ChatClosed
@@ -56,11 +57,12 @@ async def search(message: Message, user_id: int, usecases: UseCases, courier: Co
             )
         case ProfileIncomplete() | UserNotFound():
             await message.answer(needs_start())
+        case Banned(until=until) if until >= REVIEW_HOLD_UNTIL:
+            # held for review after a report: not told why, or by whom
+            await message.answer(_("Searching is paused for your account for now."))
         case Banned(until=until):
             await message.answer(
-                _("You can't search until {until} UTC: other users reported you.").format(
-                    until=until.strftime("%Y-%m-%d %H:%M")
-                )
+                _("You can't search until {until} UTC.").format(until=until.strftime("%Y-%m-%d %H:%M"))
             )
 
 
