@@ -9,7 +9,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from aiogram.methods import AnswerCallbackQuery, CopyMessage, SendMessage, SendPhoto, SendVideo
+from aiogram.methods import AnswerCallbackQuery, CopyMessage, CopyMessages, SendMessage, SendPhoto, SendVideo
 from aiogram.types import User
 
 from roulette.bot.app import App, purge_periodically
@@ -21,6 +21,7 @@ from roulette.usecases import PurgeExpired, RetentionPolicy
 from tests.support.flows import ADMIN_ID, onboard, start_chat
 from tests.support.telegram_double import (
     FakeTelegram,
+    album_updates,
     callback_update,
     message_update,
     photo,
@@ -62,6 +63,22 @@ async def test_photos_and_videos_reach_a_minor_blurred_and_an_adult_as_sent(app:
     assert isinstance(blurred_video, SendVideo) and blurred_video.has_spoiler and blurred_video.video == "v1"
     [copy] = telegram.sent_to(other_adult.id)
     assert isinstance(copy, CopyMessage)
+
+
+async def test_an_album_reaches_a_minor_as_blurred_photos_never_as_a_plain_copy(
+    app: App, telegram: FakeTelegram
+) -> None:
+    teen, other_teen = tg_user(9005), tg_user(9006)
+    await minors_in_chat(app, teen, other_teen)
+    telegram.clear()
+
+    await feed(app, *album_updates(teen, count=3, media_group_id="holiday"))
+    await app.albums.settle_all(app.courier, app.usecases, app.settings)
+
+    sent = telegram.sent_to(other_teen.id)
+    assert [type(method) for method in sent] == [SendPhoto] * 3
+    assert all(isinstance(method, SendPhoto) and method.has_spoiler for method in sent)
+    assert not telegram.of_type(CopyMessages)
 
 
 async def test_each_user_chooses_in_settings_how_partners_media_reach_them(app: App, telegram: FakeTelegram) -> None:

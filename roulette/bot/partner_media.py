@@ -20,6 +20,13 @@ from roulette.settings import Settings
 from roulette.usecases.chat import Relay
 
 
+def replaces_copy(delivery: MediaDelivery, kind: MessageKind) -> bool:
+    """Whether a message of this kind reaches this partner as something other than a copy."""
+    return (delivery is MediaDelivery.TEXT and kind in VISUAL_KINDS) or (
+        delivery is MediaDelivery.BLURRED and kind in BLURRABLE_KINDS
+    )
+
+
 async def instead_of_copy(
     message: Message,
     kind: MessageKind,
@@ -32,7 +39,7 @@ async def instead_of_copy(
     if relay.media is MediaDelivery.TEXT and kind in VISUAL_KINDS:
         text = await courier.in_language_of(relay.partner_id, lambda: media_placeholder(kind))
         return SendMessage(chat_id=relay.partner_id, text=text, parse_mode=None, reply_parameters=reply_parameters)
-    if relay.media is not MediaDelivery.BLURRED or kind not in BLURRABLE_KINDS:
+    if not replaces_copy(relay.media, kind):
         return None
     caption = outgoing(message.caption, message.caption_entities)  # what may leave the bot
     common: dict[str, Any] = {

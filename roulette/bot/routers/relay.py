@@ -186,7 +186,9 @@ async def relay_message(
     if isinstance(result, Flooded):
         await _notify_flood(message, flood_notices)
         return
-    if message.media_group_id is not None:
+    # An album goes out as one copy, which can't carry a spoiler: for a partner who gets media
+    # blurred or as text, each of its photos and videos goes on its own.
+    if message.media_group_id is not None and not partner_media.replaces_copy(result.media, content.kind):
         await albums.add(result, message, message.media_group_id, courier, usecases, settings)
         return
     await albums.settle(sender.id, courier, usecases, settings)
