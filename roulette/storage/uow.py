@@ -17,9 +17,9 @@ from roulette.storage.repositories import (
     ChatRepository,
     MessageRepository,
     QueueRepository,
-    SafetyRepository,
     UserRepository,
 )
+from roulette.storage.safety import SafetyRepository
 
 
 class _Repositories:

@@ -10,7 +10,7 @@ from uuid import UUID
 
 from roulette.domain import Message, ReportReason, User
 from roulette.storage.moderation import EvidenceMessage, QueuedReport
-from roulette.storage.repositories import Stats
+from roulette.storage.safety import Stats
 from roulette.usecases.account import UserNotFound
 from roulette.usecases.chat import ChatClosed, NoChat
 from roulette.usecases.use_case import UseCase, now
