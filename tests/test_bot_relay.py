@@ -230,6 +230,20 @@ async def test_an_edit_that_adds_a_link_to_an_account_reaches_the_partner_withou
     assert "4999" not in repr(text_edit) + repr(caption_edit)
 
 
+async def test_a_poll_whose_explanation_links_to_an_account_is_refused_and_not_copied(
+    app: App, telegram: FakeTelegram, chat_id: int
+) -> None:
+    account = MessageEntity(type="text_link", offset=0, length=3, url="tg://user?id=4999")
+    quiz = poll().model_copy(update={"type": "quiz", "explanation": "see him", "explanation_entities": [account]})
+    await app.dispatcher.feed_update(app.bot, message_update(ALICE, poll=quiz))
+
+    assert telegram.texts_to(ALICE.id) == [
+        "This message links to someone's Telegram account, so it can't be sent to your partner."
+    ]
+    assert not telegram.sent_to(BOB.id)
+    assert await history(app, chat_id) == []
+
+
 @pytest.mark.parametrize("personal", [{"contact": contact()}, {"location": location()}], ids=["contact", "location"])
 async def test_contacts_and_locations_are_refused_with_a_reason(
     app: App, telegram: FakeTelegram, chat_id: int, personal: dict[str, Any]

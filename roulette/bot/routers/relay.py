@@ -17,9 +17,10 @@ from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.methods import CopyMessage
-from aiogram.types import Message, ReplyParameters
+from aiogram.types import Message, Poll, ReplyParameters
 from aiogram.utils.i18n import gettext as _
 
+from roulette.anonymity import outgoing
 from roulette.bot import partner_media
 from roulette.bot.albums import Albums
 from roulette.bot.copies import send_copy, send_edit
@@ -56,7 +57,7 @@ PERSONAL_KINDS = ("contact", "location", "venue")
 
 @dataclass(slots=True)
 class Refused:
-    reason: str  # personal | unsupported | invalid
+    reason: str  # personal | account link | unsupported | invalid
 
 
 def content_of(message: Message) -> MessageContent | Refused:
@@ -84,6 +85,8 @@ def content_of(message: Message) -> MessageContent | Refused:
         if message.dice is not None:
             return MessageContent(MessageKind.DICE)
         if message.poll is not None:
+            if _poll_reveals_someone(message.poll):
+                return Refused("account link")
             return MessageContent(MessageKind.POLL)
     except InvalidMessage:
         return Refused("invalid")
@@ -205,7 +208,17 @@ async def _notify_flood(message: Message, flood_notices: FloodNotices) -> None:
         )
 
 
+def _poll_reveals_someone(poll: Poll) -> bool:
+    """A poll is only ever copied (a quiz's answer is not the bot's to send again), so one whose
+    question, options or explanation link to an account can't go at all."""
+    texts = [(poll.question, poll.question_entities), (poll.explanation, poll.explanation_entities)]
+    texts += [(option.text, option.text_entities) for option in poll.options]
+    return any(outgoing(text, entities).cleaned for text, entities in texts)
+
+
 def _refusal_text(refused: Refused) -> str:
+    if refused.reason == "account link":
+        return _("This message links to someone's Telegram account, so it can't be sent to your partner.")
     if refused.reason == "personal":
         return _("Contacts and locations are not sent to your partner, to keep you both anonymous.")
     if refused.reason == "invalid":
