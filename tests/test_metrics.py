@@ -93,7 +93,7 @@ async def test_flood_holds_reports_and_bans_are_counted(
 
     carol, dave = tg_user(9203, "en", "Carol"), tg_user(9204, "en", "Dave")
     chat_id = await ended_chat(app, carol, dave)
-    await app.dispatcher.feed_update(app.bot, callback_update(carol, f"rp:{chat_id}:spam"))
+    await app.dispatcher.feed_update(app.bot, callback_update(carol, f"rp:{chat_id}:spam:1:0"))
     assert deltas(SPAM_REPORTS) == 1
 
     admin = tg_user(ADMIN_ID, "en", "Admin")
