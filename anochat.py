@@ -16,9 +16,14 @@ import sys
 import asyncpg
 import psycopg
 
-from roulette.bot.startup import UNREACHABLE, WRONG_SETTING, StartupError, first_line
+from roulette.bot.startup import UNREACHABLE
+from roulette.bot.startup import WRONG_SETTING
+from roulette.bot.startup import StartupError
+from roulette.bot.startup import first_line
 from roulette.logs import configure_logging
-from roulette.settings import Settings, SettingsError, load_settings
+from roulette.settings import Settings
+from roulette.settings import SettingsError
+from roulette.settings import load_settings
 
 
 def cmd_migrate(settings: Settings) -> int:

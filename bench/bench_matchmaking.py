@@ -44,10 +44,13 @@ import random
 import statistics
 import sys
 import time
-from collections import Counter, defaultdict
+from collections import Counter
+from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from dataclasses import asdict
+from dataclasses import dataclass
+from datetime import UTC
+from datetime import datetime
 from itertools import combinations
 from pathlib import Path
 from typing import Any
@@ -58,28 +61,31 @@ if str(ROOT) not in sys.path:  # run as a script: make `roulette` importable
 
 import asyncpg  # noqa: E402
 
-from roulette.domain import (  # noqa: E402
-    INTEREST_CATALOG,
-    Gender,
-    Interests,
-    InterestsMode,
-    Language,
-    PartnerGender,
-    PartnerLanguage,
-    Profile,
-    SearchPreferences,
-    User,
-    can_pair,
-    is_adult,
-)
+from roulette.domain import INTEREST_CATALOG  # noqa: E402
+from roulette.domain import Gender  # noqa: E402
+from roulette.domain import Interests  # noqa: E402
+from roulette.domain import InterestsMode  # noqa: E402
+from roulette.domain import Language  # noqa: E402
+from roulette.domain import PartnerGender  # noqa: E402
+from roulette.domain import PartnerLanguage  # noqa: E402
+from roulette.domain import Profile  # noqa: E402
+from roulette.domain import SearchPreferences  # noqa: E402
+from roulette.domain import User  # noqa: E402
+from roulette.domain import can_pair  # noqa: E402
+from roulette.domain import is_adult  # noqa: E402
 from roulette.invariants import find_violations  # noqa: E402
-from roulette.storage.admin import create_database, database_name, drop_database, with_database  # noqa: E402
+from roulette.storage.admin import create_database  # noqa: E402
+from roulette.storage.admin import database_name  # noqa: E402
+from roulette.storage.admin import drop_database  # noqa: E402
+from roulette.storage.admin import with_database  # noqa: E402
 from roulette.storage.embedded import start_embedded_postgres  # noqa: E402
 from roulette.storage.migrations import apply_migrations  # noqa: E402
 from roulette.storage.pool import create_pool  # noqa: E402
 from roulette.storage.repositories import user_from_record  # noqa: E402
 from roulette.storage.uow import Database  # noqa: E402
-from roulette.usecases.search import Paired, SearchResult, StartSearch  # noqa: E402
+from roulette.usecases.search import Paired  # noqa: E402
+from roulette.usecases.search import SearchResult  # noqa: E402
+from roulette.usecases.search import StartSearch  # noqa: E402
 from tests.support.seeding import add_users  # noqa: E402
 
 DEFAULT_SIZES = (0, 1_000, 10_000, 50_000, 100_000)

@@ -33,7 +33,8 @@ import platform
 import sys
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -44,12 +45,17 @@ if str(ROOT) not in sys.path:  # run as a script: make `roulette` importable
 import asyncpg  # noqa: E402
 
 from roulette.domain import MessageContent  # noqa: E402
-from roulette.storage.admin import create_database, database_name, drop_database, with_database  # noqa: E402
+from roulette.storage.admin import create_database  # noqa: E402
+from roulette.storage.admin import database_name  # noqa: E402
+from roulette.storage.admin import drop_database  # noqa: E402
+from roulette.storage.admin import with_database  # noqa: E402
 from roulette.storage.embedded import start_embedded_postgres  # noqa: E402
 from roulette.storage.migrations import apply_migrations  # noqa: E402
 from roulette.storage.pool import create_pool  # noqa: E402
 from roulette.storage.uow import Database  # noqa: E402
-from roulette.usecases import FloodPolicy, PurgeExpired, SendMessage  # noqa: E402
+from roulette.usecases import FloodPolicy  # noqa: E402
+from roulette.usecases import PurgeExpired  # noqa: E402
+from roulette.usecases import SendMessage  # noqa: E402
 
 DEFAULT_JSON = ROOT / "bench" / "results" / "purge.json"
 MESSAGES_PER_CHAT = 100

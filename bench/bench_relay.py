@@ -31,9 +31,13 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import asdict
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import UTC
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,37 +47,35 @@ if str(ROOT) not in sys.path:  # run as a script: make `roulette` and `bench` im
 
 import asyncpg  # noqa: E402
 
-from bench.pairing_e2e import (  # noqa: E402
-    active_pairs,
-    add_easygoing_users,
-    add_mixed_users,
-    end_chats_of,
-    search_all,
-)
-from bench.processes import (  # noqa: E402
-    BotProcess,
-    CpuMeter,
-    CpuReading,
-    CpuUse,
-    anochat_process,
-    baseline_process,
-    profile_summary,
-    record_profile,
-)
-from bench.relay_load import (  # noqa: E402
-    ClosedLoopStretch,
-    OfferedLoad,
-    OpenLoopStretch,
-    Throughput,
-    Traffic,
-    percentile,
-)
+from bench.pairing_e2e import active_pairs  # noqa: E402
+from bench.pairing_e2e import add_easygoing_users  # noqa: E402
+from bench.pairing_e2e import add_mixed_users  # noqa: E402
+from bench.pairing_e2e import end_chats_of  # noqa: E402
+from bench.pairing_e2e import search_all  # noqa: E402
+from bench.processes import BotProcess  # noqa: E402
+from bench.processes import CpuMeter  # noqa: E402
+from bench.processes import CpuReading  # noqa: E402
+from bench.processes import CpuUse  # noqa: E402
+from bench.processes import anochat_process  # noqa: E402
+from bench.processes import baseline_process  # noqa: E402
+from bench.processes import profile_summary  # noqa: E402
+from bench.processes import record_profile  # noqa: E402
+from bench.relay_load import ClosedLoopStretch  # noqa: E402
+from bench.relay_load import OfferedLoad  # noqa: E402
+from bench.relay_load import OpenLoopStretch  # noqa: E402
+from bench.relay_load import Throughput  # noqa: E402
+from bench.relay_load import Traffic  # noqa: E402
+from bench.relay_load import percentile  # noqa: E402
 from roulette.invariants import find_violations  # noqa: E402
-from roulette.storage.admin import create_database, database_name, drop_database, with_database  # noqa: E402
+from roulette.storage.admin import create_database  # noqa: E402
+from roulette.storage.admin import database_name  # noqa: E402
+from roulette.storage.admin import drop_database  # noqa: E402
+from roulette.storage.admin import with_database  # noqa: E402
 from roulette.storage.embedded import start_embedded_postgres  # noqa: E402
 from roulette.storage.migrations import apply_migrations  # noqa: E402
 from roulette.storage.pool import create_pool  # noqa: E402
-from tgemulator import BotAPIEmulator, EmulatorConfig  # noqa: E402
+from tgemulator import BotAPIEmulator  # noqa: E402
+from tgemulator import EmulatorConfig  # noqa: E402
 
 DEFAULT_JSON = ROOT / "bench" / "results" / "relay.json"
 LOG_DIR = ROOT / ".data" / "bench-logs"

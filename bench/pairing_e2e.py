@@ -11,18 +11,26 @@ import asyncio
 import random
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 
-from bench.bench_matchmaking import Check, check_guarantees, random_user
+from bench.bench_matchmaking import Check
+from bench.bench_matchmaking import check_guarantees
+from bench.bench_matchmaking import random_user
 from bench.relay_load import percentile
-from roulette.domain import Gender, Profile, SearchPreferences, User
+from roulette.domain import Gender
+from roulette.domain import Profile
+from roulette.domain import SearchPreferences
+from roulette.domain import User
 from roulette.invariants import find_violations
 from tests.support.seeding import add_users
-from tgemulator import BotAPIEmulator, EmuMessage, SimUser
+from tgemulator import BotAPIEmulator
+from tgemulator import EmuMessage
+from tgemulator import SimUser
 
 PAIRED_TEXT = "Partner found"
 WAITING_TEXT = "Looking for a partner"

@@ -14,10 +14,13 @@ import contextlib
 import statistics
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from tgemulator import BotAPIEmulator, EmuMessage, SimUser
+from tgemulator import BotAPIEmulator
+from tgemulator import EmuMessage
+from tgemulator import SimUser
 
 # How often the open-loop sender wakes up to send what is due.
 TICK_SECONDS = 0.002

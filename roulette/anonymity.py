@@ -10,8 +10,11 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
-from urllib.parse import unquote, urlsplit
+from typing import Generic
+from typing import Protocol
+from typing import TypeVar
+from urllib.parse import unquote
+from urllib.parse import urlsplit
 
 
 class EntityLike(Protocol):

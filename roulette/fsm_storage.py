@@ -7,7 +7,9 @@ from typing import Any
 
 import asyncpg
 from aiogram.fsm.state import State
-from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.base import StateType
+from aiogram.fsm.storage.base import StorageKey
 
 from roulette.storage.queries import sql
 

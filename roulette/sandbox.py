@@ -8,8 +8,10 @@ import asyncio
 from pydantic import SecretStr
 
 from roulette.settings import Settings
-from roulette.storage.admin import create_database, drop_database
-from tgemulator import BotAPIEmulator, EmulatorConfig
+from roulette.storage.admin import create_database
+from roulette.storage.admin import drop_database
+from tgemulator import BotAPIEmulator
+from tgemulator import EmulatorConfig
 from tgemulator.page import serve_page
 
 SANDBOX_TOKEN = "100000:ANOCHAT-SANDBOX"
@@ -24,7 +26,9 @@ def sandbox_emulator() -> BotAPIEmulator:
 
 
 async def run_sandbox(settings: Settings, *, port: int = DEFAULT_PORT, stop: asyncio.Event | None = None) -> int:
-    from roulette.bot.app import resolve_database_url, run_polling, stop_on_signals
+    from roulette.bot.app import resolve_database_url
+    from roulette.bot.app import run_polling
+    from roulette.bot.app import stop_on_signals
 
     # A fresh database on every start: the simulated users are new each time, and nothing the
     # sandbox does can touch the bot's real data on the same server.

@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +20,21 @@ from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.enums import ParseMode
 
-from roulette.bot.app import App, build_app
-from roulette.settings import Settings, load_settings
-from roulette.storage.admin import create_database, drop_database, with_database
+from roulette.bot.app import App
+from roulette.bot.app import build_app
+from roulette.settings import Settings
+from roulette.settings import load_settings
+from roulette.storage.admin import create_database
+from roulette.storage.admin import drop_database
+from roulette.storage.admin import with_database
 from roulette.storage.embedded import start_embedded_postgres
 from roulette.storage.migrations import apply_migrations
 from roulette.storage.pool import create_pool
 from roulette.storage.uow import Database
 from roulette.usecases import UseCases
 from tests.support.flows import ADMIN_ID
-from tests.support.telegram_double import TOKEN, FakeTelegram
+from tests.support.telegram_double import TOKEN
+from tests.support.telegram_double import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[1]
 

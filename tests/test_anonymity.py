@@ -8,7 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from roulette.anonymity import AlbumItem, opens_an_account, outgoing, outgoing_album
+from roulette.anonymity import AlbumItem
+from roulette.anonymity import opens_an_account
+from roulette.anonymity import outgoing
+from roulette.anonymity import outgoing_album
 
 
 @dataclass(frozen=True)

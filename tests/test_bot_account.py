@@ -10,12 +10,21 @@ from aiogram.methods import EditMessageText
 from aiogram.utils.i18n import gettext as _
 
 from roulette.bot.app import App
-from roulette.bot.texts import help_text, rules_text
+from roulette.bot.texts import help_text
+from roulette.bot.texts import rules_text
 from roulette.domain import Language
 from roulette.i18n import build_i18n
 from roulette.usecases.search import Idle
-from tests.support.flows import PARTNER_LEFT, after_chat_buttons, button_data, callback_answers, onboard, start_chat
-from tests.support.telegram_double import FakeTelegram, callback_update, message_update, tg_user
+from tests.support.flows import PARTNER_LEFT
+from tests.support.flows import after_chat_buttons
+from tests.support.flows import button_data
+from tests.support.flows import callback_answers
+from tests.support.flows import onboard
+from tests.support.flows import start_chat
+from tests.support.telegram_double import FakeTelegram
+from tests.support.telegram_double import callback_update
+from tests.support.telegram_double import message_update
+from tests.support.telegram_double import tg_user
 
 APOLOGY = "Sorry, something went wrong. Please try again."
 WELCOME = (

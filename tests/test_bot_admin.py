@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 
 from roulette.bot.app import App
-from roulette.usecases.search import Idle, Searching
-from tests.support.flows import ADMIN_ID, HINT, PARTNER_LEFT, onboard, start_chat
-from tests.support.telegram_double import FakeTelegram, message_update, tg_user
+from roulette.usecases.search import Idle
+from roulette.usecases.search import Searching
+from tests.support.flows import ADMIN_ID
+from tests.support.flows import HINT
+from tests.support.flows import PARTNER_LEFT
+from tests.support.flows import onboard
+from tests.support.flows import start_chat
+from tests.support.telegram_double import FakeTelegram
+from tests.support.telegram_double import message_update
+from tests.support.telegram_double import tg_user
 
 ADMIN = tg_user(ADMIN_ID, first_name="Admin")
 

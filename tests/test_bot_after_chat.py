@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from aiogram.methods import AnswerCallbackQuery, EditMessageReplyMarkup, EditMessageText
+from aiogram.methods import AnswerCallbackQuery
+from aiogram.methods import EditMessageReplyMarkup
+from aiogram.methods import EditMessageText
 from aiogram.types import User
 
 from roulette.bot.app import App
 from roulette.domain import Reputation
-from roulette.usecases.search import InChat, Searching
-from tests.support.flows import ADMIN_ID, callback_answers, onboard, start_chat
-from tests.support.telegram_double import FakeTelegram, callback_update, message_update, tg_user
+from roulette.usecases.search import InChat
+from roulette.usecases.search import Searching
+from tests.support.flows import ADMIN_ID
+from tests.support.flows import callback_answers
+from tests.support.flows import onboard
+from tests.support.flows import start_chat
+from tests.support.telegram_double import FakeTelegram
+from tests.support.telegram_double import callback_update
+from tests.support.telegram_double import message_update
+from tests.support.telegram_double import tg_user
 
 NO_LONGER_ACTIVE = "This button is no longer active."
 

@@ -7,18 +7,25 @@ import time
 from typing import Any
 
 from aiogram.exceptions import TelegramServerError
-from aiogram.methods import AnswerCallbackQuery, CopyMessage, SendMessage, TelegramMethod
+from aiogram.methods import AnswerCallbackQuery
+from aiogram.methods import CopyMessage
+from aiogram.methods import SendMessage
+from aiogram.methods import TelegramMethod
 
 from roulette.bot.app import App
-from roulette.usecases.search import Idle, InChat, Searching
-from tests.support.flows import PARTNER_LEFT, after_chat_buttons, button_data, onboard, start_chat
-from tests.support.telegram_double import (
-    FakeTelegram,
-    callback_update,
-    message_update,
-    my_chat_member_update,
-    tg_user,
-)
+from roulette.usecases.search import Idle
+from roulette.usecases.search import InChat
+from roulette.usecases.search import Searching
+from tests.support.flows import PARTNER_LEFT
+from tests.support.flows import after_chat_buttons
+from tests.support.flows import button_data
+from tests.support.flows import onboard
+from tests.support.flows import start_chat
+from tests.support.telegram_double import FakeTelegram
+from tests.support.telegram_double import callback_update
+from tests.support.telegram_double import message_update
+from tests.support.telegram_double import my_chat_member_update
+from tests.support.telegram_double import tg_user
 
 
 async def test_a_partner_who_blocked_the_bot_ends_the_chat_at_the_next_message(

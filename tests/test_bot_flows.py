@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from aiogram.methods import AnswerCallbackQuery, CopyMessage
+from aiogram.methods import AnswerCallbackQuery
+from aiogram.methods import CopyMessage
 
 from roulette.bot.app import App
-from tests.support.flows import button_data, onboard
-from tests.support.telegram_double import FakeTelegram, callback_update, message_update, tg_user
+from tests.support.flows import button_data
+from tests.support.flows import onboard
+from tests.support.telegram_double import FakeTelegram
+from tests.support.telegram_double import callback_update
+from tests.support.telegram_double import message_update
+from tests.support.telegram_double import tg_user
 
 
 async def test_two_new_users_onboard_pair_talk_and_rate_each_other(app: App, telegram: FakeTelegram) -> None:

@@ -5,7 +5,10 @@ from __future__ import annotations
 from roulette.bot.app import App
 from roulette.usecases.search import InChat
 from tests.support.flows import start_chat
-from tests.support.telegram_double import FakeTelegram, group_message_update, my_chat_member_update, tg_user
+from tests.support.telegram_double import FakeTelegram
+from tests.support.telegram_double import group_message_update
+from tests.support.telegram_double import my_chat_member_update
+from tests.support.telegram_double import tg_user
 
 GROUP_ID = -100_123
 

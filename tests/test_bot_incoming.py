@@ -6,7 +6,8 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
+from typing import cast
 
 import aiohttp
 import pytest
@@ -17,9 +18,14 @@ from aiogram.methods.base import TelegramType
 from roulette.bot.app import App
 from roulette.bot.incoming import GetRawUpdates
 from roulette.bot.polling import Poller
-from tests.support.bot_process import E2E_TOKEN, free_port, running_bot
-from tests.support.live import WAIT, eventually
-from tests.support.telegram_double import FakeTelegram, message_update, tg_user
+from tests.support.bot_process import E2E_TOKEN
+from tests.support.bot_process import free_port
+from tests.support.bot_process import running_bot
+from tests.support.live import WAIT
+from tests.support.live import eventually
+from tests.support.telegram_double import FakeTelegram
+from tests.support.telegram_double import message_update
+from tests.support.telegram_double import tg_user
 from tgemulator import BotAPIEmulator
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"

@@ -9,22 +9,31 @@ from uuid import UUID
 
 import asyncpg
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.methods import AnswerCallbackQuery, EditMessageReplyMarkup, EditMessageText
-from aiogram.types import InlineKeyboardMarkup, User
+from aiogram.methods import AnswerCallbackQuery
+from aiogram.methods import EditMessageReplyMarkup
+from aiogram.methods import EditMessageText
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import User
 
 from roulette.bot.app import App
-from roulette.bot.callbacks import AdminReport, Report, ReportAction
-from roulette.domain import REVIEW_HOLD_UNTIL, ReportReason
-from roulette.usecases.search import Idle, InChat, Searching
-from tests.support.flows import ADMIN_ID, PARTNER_LEFT, onboard, start_chat
-from tests.support.telegram_double import (
-    FakeTelegram,
-    callback_update,
-    edited_update,
-    message_update,
-    replied,
-    tg_user,
-)
+from roulette.bot.callbacks import AdminReport
+from roulette.bot.callbacks import Report
+from roulette.bot.callbacks import ReportAction
+from roulette.domain import REVIEW_HOLD_UNTIL
+from roulette.domain import ReportReason
+from roulette.usecases.search import Idle
+from roulette.usecases.search import InChat
+from roulette.usecases.search import Searching
+from tests.support.flows import ADMIN_ID
+from tests.support.flows import PARTNER_LEFT
+from tests.support.flows import onboard
+from tests.support.flows import start_chat
+from tests.support.telegram_double import FakeTelegram
+from tests.support.telegram_double import callback_update
+from tests.support.telegram_double import edited_update
+from tests.support.telegram_double import message_update
+from tests.support.telegram_double import replied
+from tests.support.telegram_double import tg_user
 
 ADMIN = tg_user(ADMIN_ID, first_name="Admin")
 

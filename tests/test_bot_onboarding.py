@@ -8,14 +8,28 @@ import asyncpg
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.enums import ParseMode
-from aiogram.methods import EditMessageReplyMarkup, EditMessageText
+from aiogram.methods import EditMessageReplyMarkup
+from aiogram.methods import EditMessageText
 from aiogram.types import InlineKeyboardMarkup
 
-from roulette.bot.app import App, build_app
-from roulette.domain import Gender, InterestsMode, PartnerGender, PartnerLanguage, SearchPreferences
+from roulette.bot.app import App
+from roulette.bot.app import build_app
+from roulette.domain import Gender
+from roulette.domain import InterestsMode
+from roulette.domain import PartnerGender
+from roulette.domain import PartnerLanguage
+from roulette.domain import SearchPreferences
 from roulette.settings import Settings
-from tests.support.flows import IDLE_KEYBOARD, button_data, callback_answers, onboard, reply_keyboard
-from tests.support.telegram_double import TOKEN, FakeTelegram, callback_update, message_update, tg_user
+from tests.support.flows import IDLE_KEYBOARD
+from tests.support.flows import button_data
+from tests.support.flows import callback_answers
+from tests.support.flows import onboard
+from tests.support.flows import reply_keyboard
+from tests.support.telegram_double import TOKEN
+from tests.support.telegram_double import FakeTelegram
+from tests.support.telegram_double import callback_update
+from tests.support.telegram_double import message_update
+from tests.support.telegram_double import tg_user
 
 AGE_QUESTION = "How old are you? Send a number from 13 to 99."
 NOT_AN_AGE = "That doesn't look like an age. " + AGE_QUESTION

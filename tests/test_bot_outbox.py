@@ -7,12 +7,22 @@ from typing import Any
 
 import asyncpg
 from aiogram.exceptions import TelegramServerError
-from aiogram.methods import CopyMessage, CopyMessages, EditMessageText, SendMessage
+from aiogram.methods import CopyMessage
+from aiogram.methods import CopyMessages
+from aiogram.methods import EditMessageText
+from aiogram.methods import SendMessage
 
 from roulette.bot.albums import ALBUM_SETTLE_SECONDS
-from roulette.bot.app import App, deliver_overdue
-from tests.support.flows import PARTNER_LEFT, onboard, start_chat
-from tests.support.telegram_double import FakeTelegram, album_updates, edited_update, message_update, tg_user
+from roulette.bot.app import App
+from roulette.bot.app import deliver_overdue
+from tests.support.flows import PARTNER_LEFT
+from tests.support.flows import onboard
+from tests.support.flows import start_chat
+from tests.support.telegram_double import FakeTelegram
+from tests.support.telegram_double import album_updates
+from tests.support.telegram_double import edited_update
+from tests.support.telegram_double import message_update
+from tests.support.telegram_double import tg_user
 
 ALICE, BOB, CAROL = tg_user(4101, first_name="Alice"), tg_user(4102, first_name="Bobby"), tg_user(4103)
 FLOOD_NOTICE = "You are sending messages too fast"

@@ -9,26 +9,34 @@ from typing import Any
 
 import asyncpg
 import pytest
-from aiogram.methods import AnswerCallbackQuery, CopyMessage, CopyMessages, SendMessage, SendPhoto, SendVideo
+from aiogram.methods import AnswerCallbackQuery
+from aiogram.methods import CopyMessage
+from aiogram.methods import CopyMessages
+from aiogram.methods import SendMessage
+from aiogram.methods import SendPhoto
+from aiogram.methods import SendVideo
 from aiogram.types import User
 
-from roulette.bot.app import App, purge_periodically
+from roulette.bot.app import App
+from roulette.bot.app import purge_periodically
 from roulette.bot.callbacks import Report
 from roulette.domain import ReportReason
-from roulette.settings import SettingsError, load_settings
+from roulette.settings import SettingsError
+from roulette.settings import load_settings
 from roulette.storage.uow import Database
-from roulette.usecases import PurgeExpired, RetentionPolicy
-from tests.support.flows import ADMIN_ID, onboard, start_chat
-from tests.support.telegram_double import (
-    FakeTelegram,
-    album_updates,
-    callback_update,
-    message_update,
-    photo,
-    sticker,
-    tg_user,
-    video,
-)
+from roulette.usecases import PurgeExpired
+from roulette.usecases import RetentionPolicy
+from tests.support.flows import ADMIN_ID
+from tests.support.flows import onboard
+from tests.support.flows import start_chat
+from tests.support.telegram_double import FakeTelegram
+from tests.support.telegram_double import album_updates
+from tests.support.telegram_double import callback_update
+from tests.support.telegram_double import message_update
+from tests.support.telegram_double import photo
+from tests.support.telegram_double import sticker
+from tests.support.telegram_double import tg_user
+from tests.support.telegram_double import video
 
 ADMIN = tg_user(ADMIN_ID)
 

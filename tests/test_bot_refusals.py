@@ -8,15 +8,14 @@ import asyncpg
 import pytest
 
 from roulette.bot.app import App
-from tests.support.flows import onboard, start_chat
-from tests.support.telegram_double import (
-    FakeTelegram,
-    callback_update,
-    edited_update,
-    message_update,
-    photo,
-    tg_user,
-)
+from tests.support.flows import onboard
+from tests.support.flows import start_chat
+from tests.support.telegram_double import FakeTelegram
+from tests.support.telegram_double import callback_update
+from tests.support.telegram_double import edited_update
+from tests.support.telegram_double import message_update
+from tests.support.telegram_double import photo
+from tests.support.telegram_double import tg_user
 
 NUL_REFUSED = "This message contains a NUL character (U+0000)"
 APOLOGY = "Sorry, something went wrong"

@@ -7,43 +7,42 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from aiogram.methods import (
-    CopyMessage,
-    CopyMessages,
-    EditMessageCaption,
-    EditMessageText,
-    ForwardMessage,
-    ForwardMessages,
-    SendMediaGroup,
-    SendMessage,
-)
-from aiogram.types import InputMediaPhoto, MessageEntity, Update
+from aiogram.methods import CopyMessage
+from aiogram.methods import CopyMessages
+from aiogram.methods import EditMessageCaption
+from aiogram.methods import EditMessageText
+from aiogram.methods import ForwardMessage
+from aiogram.methods import ForwardMessages
+from aiogram.methods import SendMediaGroup
+from aiogram.methods import SendMessage
+from aiogram.types import InputMediaPhoto
+from aiogram.types import MessageEntity
+from aiogram.types import Update
 
 from roulette.bot.albums import ALBUM_SETTLE_SECONDS
 from roulette.bot.app import App
 from roulette.domain import Message
-from tests.support.flows import HINT, start_chat
-from tests.support.telegram_double import (
-    FakeTelegram,
-    album_updates,
-    animation,
-    audio,
-    contact,
-    dice,
-    document,
-    edited_update,
-    location,
-    message_update,
-    photo,
-    poll,
-    replied,
-    sticker,
-    story,
-    tg_user,
-    video,
-    video_note,
-    voice,
-)
+from tests.support.flows import HINT
+from tests.support.flows import start_chat
+from tests.support.telegram_double import FakeTelegram
+from tests.support.telegram_double import album_updates
+from tests.support.telegram_double import animation
+from tests.support.telegram_double import audio
+from tests.support.telegram_double import contact
+from tests.support.telegram_double import dice
+from tests.support.telegram_double import document
+from tests.support.telegram_double import edited_update
+from tests.support.telegram_double import location
+from tests.support.telegram_double import message_update
+from tests.support.telegram_double import photo
+from tests.support.telegram_double import poll
+from tests.support.telegram_double import replied
+from tests.support.telegram_double import sticker
+from tests.support.telegram_double import story
+from tests.support.telegram_double import tg_user
+from tests.support.telegram_double import video
+from tests.support.telegram_double import video_note
+from tests.support.telegram_double import voice
 
 ALICE, BOB = tg_user(4001, first_name="Alice"), tg_user(4002, first_name="Bobby")
 

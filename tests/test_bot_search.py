@@ -5,26 +5,30 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from aiogram.methods import EditMessageReplyMarkup, SendMessage
+from aiogram.methods import EditMessageReplyMarkup
+from aiogram.methods import SendMessage
 from aiogram.types import InlineKeyboardMarkup
 
 from roulette.bot.app import App
-from roulette.usecases.search import Idle, InChat, Searching
-from tests.support.flows import (
-    ADMIN_ID,
-    CHAT_KEYBOARD,
-    IDLE_KEYBOARD,
-    PARTNER_LEFT,
-    SEARCHING_KEYBOARD,
-    YOU_LEFT,
-    after_chat_buttons,
-    button_data,
-    callback_answers,
-    onboard,
-    reply_keyboard,
-    start_chat,
-)
-from tests.support.telegram_double import FakeTelegram, callback_update, message_update, tg_user
+from roulette.usecases.search import Idle
+from roulette.usecases.search import InChat
+from roulette.usecases.search import Searching
+from tests.support.flows import ADMIN_ID
+from tests.support.flows import CHAT_KEYBOARD
+from tests.support.flows import IDLE_KEYBOARD
+from tests.support.flows import PARTNER_LEFT
+from tests.support.flows import SEARCHING_KEYBOARD
+from tests.support.flows import YOU_LEFT
+from tests.support.flows import after_chat_buttons
+from tests.support.flows import button_data
+from tests.support.flows import callback_answers
+from tests.support.flows import onboard
+from tests.support.flows import reply_keyboard
+from tests.support.flows import start_chat
+from tests.support.telegram_double import FakeTelegram
+from tests.support.telegram_double import callback_update
+from tests.support.telegram_double import message_update
+from tests.support.telegram_double import tg_user
 
 LOOKING = "🔎 Looking for a partner…"
 

@@ -2,42 +2,42 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from roulette.domain import (
-    INTEREST_CATALOG,
-    MAX_AGE,
-    MAX_CAPTION_LENGTH,
-    MAX_TEXT_LENGTH,
-    MIN_AGE,
-    DomainError,
-    Gender,
-    Interests,
-    InterestsMode,
-    InvalidAge,
-    InvalidInterest,
-    InvalidMessage,
-    InvalidPreferences,
-    Language,
-    MessageContent,
-    MessageKind,
-    PartnerGender,
-    PrivateChat,
-    Profile,
-    Reputation,
-    SearchPreferences,
-    User,
-    can_pair,
-    check_edit,
-    is_adult,
-    pairing_obstacle,
-    parse_age,
-    validate_age,
-)
+from roulette.domain import INTEREST_CATALOG
+from roulette.domain import MAX_AGE
+from roulette.domain import MAX_CAPTION_LENGTH
+from roulette.domain import MAX_TEXT_LENGTH
+from roulette.domain import MIN_AGE
+from roulette.domain import DomainError
+from roulette.domain import Gender
+from roulette.domain import Interests
+from roulette.domain import InterestsMode
+from roulette.domain import InvalidAge
+from roulette.domain import InvalidInterest
+from roulette.domain import InvalidMessage
+from roulette.domain import InvalidPreferences
+from roulette.domain import Language
+from roulette.domain import MessageContent
+from roulette.domain import MessageKind
+from roulette.domain import PartnerGender
+from roulette.domain import PrivateChat
+from roulette.domain import Profile
+from roulette.domain import Reputation
+from roulette.domain import SearchPreferences
+from roulette.domain import User
+from roulette.domain import can_pair
+from roulette.domain import check_edit
+from roulette.domain import is_adult
+from roulette.domain import pairing_obstacle
+from roulette.domain import parse_age
+from roulette.domain import validate_age
 
 # --- ages --------------------------------------------------------------------------------
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,13 @@ import aiohttp
 import asyncpg
 import pytest
 
-from tests.support.bot_process import E2E_TOKEN, BotProcess, free_port, running_bot
-from tgemulator import BotAPIEmulator, EmuMessage, SimUser
+from tests.support.bot_process import E2E_TOKEN
+from tests.support.bot_process import BotProcess
+from tests.support.bot_process import free_port
+from tests.support.bot_process import running_bot
+from tgemulator import BotAPIEmulator
+from tgemulator import EmuMessage
+from tgemulator import SimUser
 
 pytestmark = pytest.mark.e2e
 

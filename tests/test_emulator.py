@@ -6,50 +6,51 @@ import ast
 import asyncio
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from aiogram import Bot, Dispatcher
+from aiogram import Bot
+from aiogram import Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.exceptions import (
-    TelegramBadRequest,
-    TelegramConflictError,
-    TelegramForbiddenError,
-    TelegramNetworkError,
-    TelegramRetryAfter,
-    TelegramServerError,
-    TelegramUnauthorizedError,
-)
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramConflictError
+from aiogram.exceptions import TelegramForbiddenError
+from aiogram.exceptions import TelegramNetworkError
+from aiogram.exceptions import TelegramRetryAfter
+from aiogram.exceptions import TelegramServerError
+from aiogram.exceptions import TelegramUnauthorizedError
 from aiogram.filters import CommandStart
-from aiogram.methods import GetMe, SendMessage
-from aiogram.types import (
-    BotCommand,
-    BotCommandScopeAllPrivateChats,
-    BotCommandScopeChat,
-    BufferedInputFile,
-    CallbackQuery,
-    ChatMemberBanned,
-    ChatMemberMember,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    InputMediaPhoto,
-    KeyboardButton,
-    Message,
-    MessageReactionUpdated,
-    ReactionTypeEmoji,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
-    ReplyParameters,
-)
+from aiogram.methods import GetMe
+from aiogram.methods import SendMessage
+from aiogram.types import BotCommand
+from aiogram.types import BotCommandScopeAllPrivateChats
+from aiogram.types import BotCommandScopeChat
+from aiogram.types import BufferedInputFile
+from aiogram.types import CallbackQuery
+from aiogram.types import ChatMemberBanned
+from aiogram.types import ChatMemberMember
+from aiogram.types import InlineKeyboardButton
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InputMediaPhoto
+from aiogram.types import KeyboardButton
+from aiogram.types import Message
+from aiogram.types import MessageReactionUpdated
+from aiogram.types import ReactionTypeEmoji
+from aiogram.types import ReplyKeyboardMarkup
+from aiogram.types import ReplyKeyboardRemove
+from aiogram.types import ReplyParameters
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
 import tgemulator
-from tgemulator import BotAPIEmulator, EmulatorConfig, SimUser
+from tgemulator import BotAPIEmulator
+from tgemulator import EmulatorConfig
+from tgemulator import SimUser
 from tgemulator.methods.interaction import commands_for
 from tgemulator.page import serve_page
 

@@ -14,7 +14,9 @@ import json
 import random
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Iterable
+from collections.abc import AsyncIterator
+from collections.abc import Awaitable
+from collections.abc import Iterable
 from itertools import combinations
 from pathlib import Path
 from typing import Any
@@ -22,37 +24,38 @@ from typing import Any
 import asyncpg
 import pytest
 
-from roulette.domain import (
-    INTEREST_CATALOG,
-    Gender,
-    Interests,
-    InterestsMode,
-    Language,
-    PartnerGender,
-    PartnerLanguage,
-    Profile,
-    Reputation,
-    SearchPreferences,
-    User,
-    can_pair,
-)
+from roulette.domain import INTEREST_CATALOG
+from roulette.domain import Gender
+from roulette.domain import Interests
+from roulette.domain import InterestsMode
+from roulette.domain import Language
+from roulette.domain import PartnerGender
+from roulette.domain import PartnerLanguage
+from roulette.domain import Profile
+from roulette.domain import Reputation
+from roulette.domain import SearchPreferences
+from roulette.domain import User
+from roulette.domain import can_pair
 from roulette.invariants import find_violations
 from roulette.storage.pool import create_pool
 from roulette.storage.repositories import user_from_record
 from roulette.storage.uow import Database
 from roulette.usecases import UseCases
-from roulette.usecases.after_chat import AlreadyRated, Rated, Reported, ReportPartner, ReportPolicy
-from roulette.usecases.chat import ChatClosed, NoChat
-from roulette.usecases.search import (
-    AlreadyInChat,
-    AlreadySearching,
-    Idle,
-    InChat,
-    NotSearching,
-    Paired,
-    SearchCancelled,
-    Waiting,
-)
+from roulette.usecases.after_chat import AlreadyRated
+from roulette.usecases.after_chat import Rated
+from roulette.usecases.after_chat import Reported
+from roulette.usecases.after_chat import ReportPartner
+from roulette.usecases.after_chat import ReportPolicy
+from roulette.usecases.chat import ChatClosed
+from roulette.usecases.chat import NoChat
+from roulette.usecases.search import AlreadyInChat
+from roulette.usecases.search import AlreadySearching
+from roulette.usecases.search import Idle
+from roulette.usecases.search import InChat
+from roulette.usecases.search import NotSearching
+from roulette.usecases.search import Paired
+from roulette.usecases.search import SearchCancelled
+from roulette.usecases.search import Waiting
 from tests.support.seeding import add_users
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,21 +15,20 @@ from typing import Any
 
 import asyncpg
 
-from roulette.domain import (
-    INTEREST_CATALOG,
-    Gender,
-    Interests,
-    InterestsMode,
-    Language,
-    PartnerGender,
-    PartnerLanguage,
-    Profile,
-    SearchPreferences,
-    User,
-    can_pair,
-)
+from roulette.domain import INTEREST_CATALOG
+from roulette.domain import Gender
+from roulette.domain import Interests
+from roulette.domain import InterestsMode
+from roulette.domain import Language
+from roulette.domain import PartnerGender
+from roulette.domain import PartnerLanguage
+from roulette.domain import Profile
+from roulette.domain import SearchPreferences
+from roulette.domain import User
+from roulette.domain import can_pair
 from roulette.usecases import UseCases
-from roulette.usecases.search import Paired, Waiting
+from roulette.usecases.search import Paired
+from roulette.usecases.search import Waiting
 
 PAIRS = 400
 # How many of the longest-waiting compatible users the function ranks by shared interests.

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +21,17 @@ from roulette.bot.incoming import parse_update
 from roulette.bot.metrics import REGISTRY
 from roulette.bot.probes import add_probe_routes
 from roulette.storage.pool import create_pool
-from tests.support.bot_process import E2E_TOKEN, free_port, running_bot
-from tests.support.flows import ADMIN_ID, ended_chat, start_chat
+from tests.support.bot_process import E2E_TOKEN
+from tests.support.bot_process import free_port
+from tests.support.bot_process import running_bot
+from tests.support.flows import ADMIN_ID
+from tests.support.flows import ended_chat
+from tests.support.flows import start_chat
 from tests.support.live import WAIT
-from tests.support.telegram_double import FakeTelegram, callback_update, message_update, tg_user
+from tests.support.telegram_double import FakeTelegram
+from tests.support.telegram_double import callback_update
+from tests.support.telegram_double import message_update
+from tests.support.telegram_double import tg_user
 from tgemulator import BotAPIEmulator
 
 Metric = tuple[str, dict[str, str]]

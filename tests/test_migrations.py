@@ -2,7 +2,10 @@ from __future__ import annotations
 
 import asyncpg
 
-from roulette.storage.migrations import FUNCTIONS_DIR, MIGRATIONS_DIR, apply_migrations, rollback_migrations
+from roulette.storage.migrations import FUNCTIONS_DIR
+from roulette.storage.migrations import MIGRATIONS_DIR
+from roulette.storage.migrations import apply_migrations
+from roulette.storage.migrations import rollback_migrations
 
 
 async def _tables(url: str) -> set[str]:

@@ -10,20 +10,33 @@ import asyncio
 import time
 import uuid
 import warnings
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator
+from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from roulette.storage.admin import create_database, drop_database, with_database
+from roulette.storage.admin import create_database
+from roulette.storage.admin import drop_database
+from roulette.storage.admin import with_database
 from roulette.storage.embedded import start_embedded_postgres
 from roulette.storage.pool import create_pool
 from roulette.storage.uow import Database
 from roulette.usecases import UseCases
 from tests.support.bot_process import BotProcess
-from tests.support.figures import no_violations, report
-from tests.support.live import APOLOGY, LOAD_SETTINGS, WAIT, Load, copy_of, eventually, new_emulator, pair, texts
+from tests.support.figures import no_violations
+from tests.support.figures import report
+from tests.support.live import APOLOGY
+from tests.support.live import LOAD_SETTINGS
+from tests.support.live import WAIT
+from tests.support.live import Load
+from tests.support.live import copy_of
+from tests.support.live import eventually
+from tests.support.live import new_emulator
+from tests.support.live import pair
+from tests.support.live import texts
 from tgemulator import SimUser
 
 pytestmark = [pytest.mark.reliability, pytest.mark.e2e]

@@ -7,7 +7,8 @@ an update matters, delivers it, snapshots every table, delivers it again and com
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,18 +18,21 @@ from aiogram.methods import TelegramMethod
 from aiogram.types import Update
 
 from roulette.bot.app import App
-from tests.support.figures import no_violations, report, snapshot
-from tests.support.flows import ADMIN_ID, ended_chat, onboard, start_chat
-from tests.support.telegram_double import (
-    FakeTelegram,
-    album_updates,
-    callback_update,
-    edited_update,
-    message_update,
-    my_chat_member_update,
-    photo,
-    tg_user,
-)
+from tests.support.figures import no_violations
+from tests.support.figures import report
+from tests.support.figures import snapshot
+from tests.support.flows import ADMIN_ID
+from tests.support.flows import ended_chat
+from tests.support.flows import onboard
+from tests.support.flows import start_chat
+from tests.support.telegram_double import FakeTelegram
+from tests.support.telegram_double import album_updates
+from tests.support.telegram_double import callback_update
+from tests.support.telegram_double import edited_update
+from tests.support.telegram_double import message_update
+from tests.support.telegram_double import my_chat_member_update
+from tests.support.telegram_double import photo
+from tests.support.telegram_double import tg_user
 
 pytestmark = pytest.mark.reliability
 

@@ -21,16 +21,26 @@ import pytest
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.enums import ParseMode
-from aiogram.methods import AnswerCallbackQuery, CopyMessage, CopyMessages, SendMessage, TelegramMethod
+from aiogram.methods import AnswerCallbackQuery
+from aiogram.methods import CopyMessage
+from aiogram.methods import CopyMessages
+from aiogram.methods import SendMessage
+from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
 
-from roulette.bot.app import App, build_app
+from roulette.bot.app import App
+from roulette.bot.app import build_app
 from roulette.settings import Settings
 from roulette.storage.exactly_once import current_update_id
-from tests.support.figures import no_violations, report
+from tests.support.figures import no_violations
+from tests.support.figures import report
 from tests.support.flows import ADMIN_ID
-from tests.support.fuzz_updates import FuzzUser, UpdateFuzzer, fuzz_users
-from tests.support.telegram_double import BOT_USER, TOKEN, FakeTelegram
+from tests.support.fuzz_updates import FuzzUser
+from tests.support.fuzz_updates import UpdateFuzzer
+from tests.support.fuzz_updates import fuzz_users
+from tests.support.telegram_double import BOT_USER
+from tests.support.telegram_double import TOKEN
+from tests.support.telegram_double import FakeTelegram
 
 pytestmark = [pytest.mark.reliability, pytest.mark.filterwarnings("ignore:Detected unknown update type")]
 

@@ -18,14 +18,23 @@ import asyncpg
 import pytest
 
 from roulette.bot.callbacks import BlockPartner
-from roulette.storage.admin import create_database, drop_database
+from roulette.storage.admin import create_database
+from roulette.storage.admin import drop_database
 from roulette.storage.pool import create_pool
 from roulette.storage.uow import Database
 from roulette.usecases import UseCases
 from tests.support.bot_process import BotProcess
-from tests.support.figures import no_violations, report
-from tests.support.live import LOAD_SETTINGS, WAIT, copies, eventually, new_emulator, pair, register
-from tgemulator import BotAPIEmulator, SimUser
+from tests.support.figures import no_violations
+from tests.support.figures import report
+from tests.support.live import LOAD_SETTINGS
+from tests.support.live import WAIT
+from tests.support.live import copies
+from tests.support.live import eventually
+from tests.support.live import new_emulator
+from tests.support.live import pair
+from tests.support.live import register
+from tgemulator import BotAPIEmulator
+from tgemulator import SimUser
 
 pytestmark = [pytest.mark.reliability, pytest.mark.e2e]
 

@@ -12,7 +12,8 @@ import asyncio
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,28 +21,30 @@ import asyncpg
 import pytest
 
 from roulette.bot.polling import BATCH_LIMIT
-from roulette.storage.admin import create_database, drop_database
+from roulette.storage.admin import create_database
+from roulette.storage.admin import drop_database
 from roulette.storage.pool import create_pool
 from roulette.storage.uow import Database
 from roulette.usecases import UseCases
-from roulette.usecases.search import InChat, Searching
+from roulette.usecases.search import InChat
+from roulette.usecases.search import Searching
 from tests.support.bot_process import BotProcess
-from tests.support.figures import no_violations, report
-from tests.support.live import (
-    APOLOGY,
-    LOAD_SETTINGS,
-    WAIT,
-    Load,
-    copies,
-    copy_of,
-    eventually,
-    first_copy_at,
-    new_emulator,
-    pair,
-    register,
-    texts,
-)
-from tgemulator import BotAPIEmulator, SimUser
+from tests.support.figures import no_violations
+from tests.support.figures import report
+from tests.support.live import APOLOGY
+from tests.support.live import LOAD_SETTINGS
+from tests.support.live import WAIT
+from tests.support.live import Load
+from tests.support.live import copies
+from tests.support.live import copy_of
+from tests.support.live import eventually
+from tests.support.live import first_copy_at
+from tests.support.live import new_emulator
+from tests.support.live import pair
+from tests.support.live import register
+from tests.support.live import texts
+from tgemulator import BotAPIEmulator
+from tgemulator import SimUser
 
 pytestmark = [pytest.mark.reliability, pytest.mark.e2e]
 

@@ -13,24 +13,32 @@ from typing import Any
 
 import asyncpg
 import pytest
-from aiogram.methods import AnswerCallbackQuery, CopyMessage, SendMessage
-from aiogram.types import MessageEntity, User
+from aiogram.methods import AnswerCallbackQuery
+from aiogram.methods import CopyMessage
+from aiogram.methods import SendMessage
+from aiogram.types import MessageEntity
+from aiogram.types import User
 
 from roulette.bot.app import App
 from roulette.bot.callbacks import Report
 from roulette.domain import ReportReason
-from roulette.usecases.search import Idle, InChat, Searching
-from tests.support.figures import no_violations, report, snapshot
-from tests.support.flows import ADMIN_ID, ended_chat, onboard, start_chat
-from tests.support.telegram_double import (
-    FakeTelegram,
-    callback_update,
-    contact,
-    location,
-    message_update,
-    photo,
-    tg_user,
-)
+from roulette.usecases.search import Idle
+from roulette.usecases.search import InChat
+from roulette.usecases.search import Searching
+from tests.support.figures import no_violations
+from tests.support.figures import report
+from tests.support.figures import snapshot
+from tests.support.flows import ADMIN_ID
+from tests.support.flows import ended_chat
+from tests.support.flows import onboard
+from tests.support.flows import start_chat
+from tests.support.telegram_double import FakeTelegram
+from tests.support.telegram_double import callback_update
+from tests.support.telegram_double import contact
+from tests.support.telegram_double import location
+from tests.support.telegram_double import message_update
+from tests.support.telegram_double import photo
+from tests.support.telegram_double import tg_user
 
 pytestmark = pytest.mark.reliability
 

@@ -18,7 +18,8 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
@@ -27,26 +28,36 @@ import asyncpg
 import pytest
 from aiohttp import web
 
-from roulette.domain import Gender, Interests, Language, PartnerGender, Profile, SearchPreferences
-from roulette.storage.admin import create_database, drop_database
+from roulette.domain import Gender
+from roulette.domain import Interests
+from roulette.domain import Language
+from roulette.domain import PartnerGender
+from roulette.domain import Profile
+from roulette.domain import SearchPreferences
+from roulette.storage.admin import create_database
+from roulette.storage.admin import drop_database
 from roulette.storage.pool import create_pool
 from roulette.storage.uow import Database
 from roulette.usecases import UseCases
-from tests.support.bot_process import E2E_TOKEN, ROOT, BotProcess, free_port
-from tests.support.figures import no_violations, report, snapshot
-from tests.support.live import (
-    LOAD_SETTINGS,
-    WAIT,
-    Load,
-    copies,
-    copy_of,
-    eventually,
-    first_copy_at,
-    new_emulator,
-    pair,
-    texts,
-)
-from tgemulator import BotAPIEmulator, SimUser
+from tests.support.bot_process import E2E_TOKEN
+from tests.support.bot_process import ROOT
+from tests.support.bot_process import BotProcess
+from tests.support.bot_process import free_port
+from tests.support.figures import no_violations
+from tests.support.figures import report
+from tests.support.figures import snapshot
+from tests.support.live import LOAD_SETTINGS
+from tests.support.live import WAIT
+from tests.support.live import Load
+from tests.support.live import copies
+from tests.support.live import copy_of
+from tests.support.live import eventually
+from tests.support.live import first_copy_at
+from tests.support.live import new_emulator
+from tests.support.live import pair
+from tests.support.live import texts
+from tgemulator import BotAPIEmulator
+from tgemulator import SimUser
 
 pytestmark = [pytest.mark.reliability, pytest.mark.e2e]
 

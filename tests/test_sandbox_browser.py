@@ -30,19 +30,18 @@ import pytest
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.types import (
-    BotCommand,
-    BotCommandScopeAllPrivateChats,
-    KeyboardButton,
-    ReactionTypeEmoji,
-    ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
-    Update,
-)
+from aiogram.types import BotCommand
+from aiogram.types import BotCommandScopeAllPrivateChats
+from aiogram.types import KeyboardButton
+from aiogram.types import ReactionTypeEmoji
+from aiogram.types import ReplyKeyboardMarkup
+from aiogram.types import ReplyKeyboardRemove
+from aiogram.types import Update
 from aiohttp import web
 
 from roulette.bot.app import run_polling
-from roulette.sandbox import SANDBOX_TOKEN, sandbox_emulator
+from roulette.sandbox import SANDBOX_TOKEN
+from roulette.sandbox import sandbox_emulator
 from roulette.settings import load_settings
 from tgemulator import BotAPIEmulator
 from tgemulator.page import serve_page

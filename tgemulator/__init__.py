@@ -4,7 +4,11 @@ Used by the tests, the benchmarks and the sandbox; it knows nothing of the bot i
 """
 
 from .faults import Fault
-from .models import ApiError, CallbackAnswer, EmulatorConfig, EmuMessage, SentRecord
+from .models import ApiError
+from .models import CallbackAnswer
+from .models import EmulatorConfig
+from .models import EmuMessage
+from .models import SentRecord
 from .server import BotAPIEmulator
 from .users import SimUser
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from typing import Any
 
-from .models import CallbackAnswer, EmuMessage, JSONDict
+from .models import CallbackAnswer
+from .models import EmuMessage
+from .models import JSONDict
 
 if TYPE_CHECKING:
     from .server import BotAPIEmulator

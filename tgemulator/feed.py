@@ -13,8 +13,13 @@ import json
 from collections import deque
 from typing import Any
 
-from .models import DEFAULT_UPDATE_TYPES, ApiError, EmulatorConfig, JSONDict, PendingUpdate
-from .webhook import ReplyExecutor, WebhookDelivery
+from .models import DEFAULT_UPDATE_TYPES
+from .models import ApiError
+from .models import EmulatorConfig
+from .models import JSONDict
+from .models import PendingUpdate
+from .webhook import ReplyExecutor
+from .webhook import WebhookDelivery
 
 
 def dumps(value: Any) -> bytes:

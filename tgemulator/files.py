@@ -7,7 +7,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from .models import JSONDict, bad_request
+from .models import JSONDict
+from .models import bad_request
 
 _FILE_PREFIX = {
     "photo": "AgACAgIAAxkBAAI",

@@ -12,22 +12,26 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated
+from typing import Any
+from typing import Literal
 
-from aiogram.types import BotCommandScopeUnion, MessageEntity, ReactionTypeUnion
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Discriminator,
-    Field,
-    Tag,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from aiogram.types import BotCommandScopeUnion
+from aiogram.types import MessageEntity
+from aiogram.types import ReactionTypeUnion
+from pydantic import BaseModel
+from pydantic import BeforeValidator
+from pydantic import ConfigDict
+from pydantic import Discriminator
+from pydantic import Field
+from pydantic import Tag
+from pydantic import ValidationError
+from pydantic import field_validator
+from pydantic import model_validator
 
-from .models import ApiError, JSONDict, bad_request
+from .models import ApiError
+from .models import JSONDict
+from .models import bad_request
 
 
 def _decode_json(value: Any) -> Any:

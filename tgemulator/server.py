@@ -45,20 +45,31 @@ import dataclasses
 import json
 import random
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 from pydantic import ValidationError
 
-from .faults import Fault, Faults
-from .feed import UpdateFeed, dumps
+from .faults import Fault
+from .faults import Faults
+from .feed import UpdateFeed
+from .feed import dumps
 from .files import FileRegistry
-from .methods import METHODS, Files, RawResult
-from .models import ApiError, EmulatorConfig, EmuMessage, JSONDict, SentRecord, bad_request
+from .methods import METHODS
+from .methods import Files
+from .methods import RawResult
+from .models import ApiError
+from .models import EmulatorConfig
+from .models import EmuMessage
+from .models import JSONDict
+from .models import SentRecord
+from .models import bad_request
 from .params import api_error
-from .user_api import user_api_errors, user_api_routes
+from .user_api import user_api_errors
+from .user_api import user_api_routes
 from .users import SimUser
 from .webhook import WebhookDelivery
 

@@ -29,14 +29,21 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Awaitable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import TypeVar
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel
+from pydantic import ConfigDict
+from pydantic import Field
+from pydantic import ValidationError
 
 from .methods.interaction import commands_for
-from .models import FILE_KINDS, ApiError
+from .models import FILE_KINDS
+from .models import ApiError
 
 if TYPE_CHECKING:
     from .server import BotAPIEmulator

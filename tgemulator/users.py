@@ -10,9 +10,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from .chat import PrivateChat
-from .files import DICE_RANGES, media_content, new_poll
-from .models import CAPTION_KINDS, FILE_KINDS, EmuMessage, JSONDict
-from .text import format_text, utf16_len
+from .files import DICE_RANGES
+from .files import media_content
+from .files import new_poll
+from .models import CAPTION_KINDS
+from .models import FILE_KINDS
+from .models import EmuMessage
+from .models import JSONDict
+from .text import format_text
+from .text import utf16_len
 
 
 class SimUser(PrivateChat):

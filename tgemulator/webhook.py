@@ -24,12 +24,14 @@ import contextlib
 import json
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
 
-from .models import EmulatorConfig, PendingUpdate
+from .models import EmulatorConfig
+from .models import PendingUpdate
 
 #: Runs a Bot API method returned in a webhook response body.
 ReplyExecutor = Callable[[str, dict[str, Any], dict[str, tuple[str, bytes]]], Awaitable[None]]

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import Message, MessageEntity
+from aiogram.types import Message
+from aiogram.types import MessageEntity
 
 from roulette.anonymity import AlbumItem
-from roulette.bot.copies import album_item_of, send_album
+from roulette.bot.copies import album_item_of
+from roulette.bot.copies import send_album
 from roulette.bot.delivery import Courier
 from roulette.settings import Settings
 from roulette.storage.outbox import AlbumFlush

@@ -13,12 +13,15 @@ from datetime import timedelta
 from typing import Any
 
 import asyncpg
-from aiogram import Bot, Dispatcher
+from aiogram import Bot
+from aiogram import Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, User
+from aiogram.types import BotCommand
+from aiogram.types import BotCommandScopeAllPrivateChats
+from aiogram.types import User
 from aiogram.utils.i18n import I18n
 from aiohttp import web
 
@@ -26,10 +29,15 @@ from roulette.bot.albums import Albums
 from roulette.bot.delivery import Courier
 from roulette.bot.errors import on_error
 from roulette.bot.languages import Languages
-from roulette.bot.metrics import UpdateMetrics, measure_bot_api
-from roulette.bot.middlewares import ExactlyOnce, PerUserOrder, UserLanguage, use_state_on_demand
+from roulette.bot.metrics import UpdateMetrics
+from roulette.bot.metrics import measure_bot_api
+from roulette.bot.middlewares import ExactlyOnce
+from roulette.bot.middlewares import PerUserOrder
+from roulette.bot.middlewares import UserLanguage
+from roulette.bot.middlewares import use_state_on_demand
 from roulette.bot.polling import Poller
-from roulette.bot.probes import add_probe_routes, serve_probes
+from roulette.bot.probes import add_probe_routes
+from roulette.bot.probes import serve_probes
 from roulette.bot.refusals import RefuseNulCharacters
 from roulette.bot.retries import retry_requests
 from roulette.bot.routers import all_routers
@@ -39,7 +47,8 @@ from roulette.bot.typed_answers import TypedAnswers
 from roulette.bot.webhook import UpdateRequestHandler
 from roulette.domain import Language
 from roulette.fsm_storage import PostgresStorage
-from roulette.i18n import LANGUAGES, build_i18n
+from roulette.i18n import LANGUAGES
+from roulette.i18n import build_i18n
 from roulette.settings import Settings
 from roulette.storage.embedded import start_embedded_postgres
 from roulette.storage.migrations import apply_migrations

@@ -12,9 +12,13 @@ from typing import Annotated
 from uuid import UUID
 
 from aiogram.filters.callback_data import CallbackData
-from pydantic import Field, ValidationError
+from pydantic import Field
+from pydantic import ValidationError
 
-from roulette.domain import Gender, Language, MediaDelivery, ReportReason
+from roulette.domain import Gender
+from roulette.domain import Language
+from roulette.domain import MediaDelivery
+from roulette.domain import ReportReason
 
 # A chats.id (BIGINT): a forged number outside it makes the button data invalid, like any other junk.
 ChatId = Annotated[int, Field(ge=1, le=2**63 - 1)]

@@ -4,7 +4,9 @@ chosen and loses the buttons that no longer apply, so old rows do not pile up in
 from __future__ import annotations
 
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import Message
 
 from roulette.bot.delivery import is_message_gone
 

@@ -9,25 +9,23 @@ from __future__ import annotations
 
 import logging
 
-from aiogram.methods import (
-    CopyMessage,
-    CopyMessages,
-    EditMessageCaption,
-    EditMessageText,
-    SendMediaGroup,
-    SendMessage,
-)
-from aiogram.types import (
-    InputMediaAudio,
-    InputMediaDocument,
-    InputMediaPhoto,
-    InputMediaVideo,
-    Message,
-    MessageEntity,
-    ReplyParameters,
-)
+from aiogram.methods import CopyMessage
+from aiogram.methods import CopyMessages
+from aiogram.methods import EditMessageCaption
+from aiogram.methods import EditMessageText
+from aiogram.methods import SendMediaGroup
+from aiogram.methods import SendMessage
+from aiogram.types import InputMediaAudio
+from aiogram.types import InputMediaDocument
+from aiogram.types import InputMediaPhoto
+from aiogram.types import InputMediaVideo
+from aiogram.types import Message
+from aiogram.types import MessageEntity
+from aiogram.types import ReplyParameters
 
-from roulette.anonymity import AlbumItem, outgoing, outgoing_album
+from roulette.anonymity import AlbumItem
+from roulette.anonymity import outgoing
+from roulette.anonymity import outgoing_album
 from roulette.bot.delivery import Courier
 
 log = logging.getLogger(__name__)

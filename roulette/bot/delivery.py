@@ -13,33 +13,37 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
+from typing import TypeVar
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest, TelegramForbiddenError
-from aiogram.methods import (
-    AnswerCallbackQuery,
-    CopyMessage,
-    CopyMessages,
-    DeleteMessage,
-    EditMessageCaption,
-    EditMessageReplyMarkup,
-    EditMessageText,
-    GetUpdates,
-    SendMessage,
-    SetMyCommands,
-    TelegramMethod,
-)
+from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramForbiddenError
+from aiogram.methods import AnswerCallbackQuery
+from aiogram.methods import CopyMessage
+from aiogram.methods import CopyMessages
+from aiogram.methods import DeleteMessage
+from aiogram.methods import EditMessageCaption
+from aiogram.methods import EditMessageReplyMarkup
+from aiogram.methods import EditMessageText
+from aiogram.methods import GetUpdates
+from aiogram.methods import SendMessage
+from aiogram.methods import SetMyCommands
+from aiogram.methods import TelegramMethod
 from aiogram.methods.base import Response
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from roulette.bot import keyboards, reply_keyboard
+from roulette.bot import keyboards
+from roulette.bot import reply_keyboard
 from roulette.bot.languages import Languages
-from roulette.bot.texts import interests_list, reputation_line
+from roulette.bot.texts import interests_list
+from roulette.bot.texts import reputation_line
 from roulette.domain import Reputation
-from roulette.storage.outbox import Notice, NoticeKind
+from roulette.storage.outbox import Notice
+from roulette.storage.outbox import NoticeKind
 from roulette.usecases import UseCases
 from roulette.usecases.chat import ChatClosed
 from roulette.usecases.search import Paired

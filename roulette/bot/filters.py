@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from aiogram.filters import BaseFilter
-from aiogram.types import CallbackQuery, ChatMemberUpdated, Message
+from aiogram.types import CallbackQuery
+from aiogram.types import ChatMemberUpdated
+from aiogram.types import Message
 
-from roulette.bot.reply_keyboard import ReplyButton, button_labelled
+from roulette.bot.reply_keyboard import ReplyButton
+from roulette.bot.reply_keyboard import button_labelled
 
 
 class IsAdmin(BaseFilter):

@@ -8,44 +8,38 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from roulette.bot.callbacks import (
-    DONE,
-    AdminReport,
-    BlockPartner,
-    DeleteConfirm,
-    GenderChoice,
-    InterestToggle,
-    LanguageChoice,
-    MediaChoice,
-    PreferenceChoice,
-    PreferenceField,
-    ProfileEdit,
-    ProfileField,
-    Rate,
-    Report,
-    ReportAction,
-    Vote,
-)
-from roulette.bot.texts import (
-    gender_name,
-    interest_name,
-    interests_mode_button,
-    media_delivery_name,
-    partner_gender_name,
-    partner_language_button,
-)
-from roulette.domain import (
-    INTEREST_CATALOG,
-    Gender,
-    Interests,
-    InterestsMode,
-    Language,
-    MediaDelivery,
-    PartnerGender,
-    PartnerLanguage,
-    ReportReason,
-    SearchPreferences,
-)
+from roulette.bot.callbacks import DONE
+from roulette.bot.callbacks import AdminReport
+from roulette.bot.callbacks import BlockPartner
+from roulette.bot.callbacks import DeleteConfirm
+from roulette.bot.callbacks import GenderChoice
+from roulette.bot.callbacks import InterestToggle
+from roulette.bot.callbacks import LanguageChoice
+from roulette.bot.callbacks import MediaChoice
+from roulette.bot.callbacks import PreferenceChoice
+from roulette.bot.callbacks import PreferenceField
+from roulette.bot.callbacks import ProfileEdit
+from roulette.bot.callbacks import ProfileField
+from roulette.bot.callbacks import Rate
+from roulette.bot.callbacks import Report
+from roulette.bot.callbacks import ReportAction
+from roulette.bot.callbacks import Vote
+from roulette.bot.texts import gender_name
+from roulette.bot.texts import interest_name
+from roulette.bot.texts import interests_mode_button
+from roulette.bot.texts import media_delivery_name
+from roulette.bot.texts import partner_gender_name
+from roulette.bot.texts import partner_language_button
+from roulette.domain import INTEREST_CATALOG
+from roulette.domain import Gender
+from roulette.domain import Interests
+from roulette.domain import InterestsMode
+from roulette.domain import Language
+from roulette.domain import MediaDelivery
+from roulette.domain import PartnerGender
+from roulette.domain import PartnerLanguage
+from roulette.domain import ReportReason
+from roulette.domain import SearchPreferences
 
 AGE_RANGES: tuple[tuple[int, int], ...] = ((13, 17), (18, 24), (25, 34), (35, 49), (50, 99), (18, 99))
 

@@ -8,30 +8,39 @@ Each process exposes its own counters; the database figures are the same on ever
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
+from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
-from aiogram import BaseMiddleware, Bot
-from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram import BaseMiddleware
+from aiogram import Bot
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware
+from aiogram.client.session.middlewares.base import NextRequestMiddlewareType
 from aiogram.dispatcher.event.bases import UNHANDLED
-from aiogram.exceptions import (
-    TelegramAPIError,
-    TelegramBadRequest,
-    TelegramConflictError,
-    TelegramEntityTooLarge,
-    TelegramForbiddenError,
-    TelegramNetworkError,
-    TelegramNotFound,
-    TelegramRetryAfter,
-    TelegramServerError,
-    TelegramUnauthorizedError,
-)
-from aiogram.methods import CopyMessage, CopyMessages, Response, SendMediaGroup, TelegramMethod
+from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramConflictError
+from aiogram.exceptions import TelegramEntityTooLarge
+from aiogram.exceptions import TelegramForbiddenError
+from aiogram.exceptions import TelegramNetworkError
+from aiogram.exceptions import TelegramNotFound
+from aiogram.exceptions import TelegramRetryAfter
+from aiogram.exceptions import TelegramServerError
+from aiogram.exceptions import TelegramUnauthorizedError
+from aiogram.methods import CopyMessage
+from aiogram.methods import CopyMessages
+from aiogram.methods import Response
+from aiogram.methods import SendMediaGroup
+from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiogram.types import TelegramObject, Update
+from aiogram.types import TelegramObject
+from aiogram.types import Update
 from aiogram.types.update import UpdateTypeLookupError
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry
+from prometheus_client import Counter
+from prometheus_client import Gauge
+from prometheus_client import Histogram
 
 from roulette.storage.exactly_once import DuplicateUpdate
 

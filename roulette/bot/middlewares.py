@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator
+from collections.abc import Awaitable
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
-from aiogram import BaseMiddleware, Dispatcher
+from aiogram import BaseMiddleware
+from aiogram import Dispatcher
 from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.fsm.middleware import FSMContextMiddleware
-from aiogram.fsm.storage.base import BaseEventIsolation, StorageKey
-from aiogram.types import TelegramObject, Update, User
-from aiogram.utils.i18n import I18n, I18nMiddleware
+from aiogram.fsm.storage.base import BaseEventIsolation
+from aiogram.fsm.storage.base import StorageKey
+from aiogram.types import TelegramObject
+from aiogram.types import Update
+from aiogram.types import User
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18nMiddleware
 
 from roulette.bot.languages import Languages
 from roulette.domain import Language

@@ -9,13 +9,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiogram.methods import SendAnimation, SendMessage, SendPhoto, SendVideo
-from aiogram.types import Message, ReplyParameters
+from aiogram.methods import SendAnimation
+from aiogram.methods import SendMessage
+from aiogram.methods import SendPhoto
+from aiogram.methods import SendVideo
+from aiogram.types import Message
+from aiogram.types import ReplyParameters
 
 from roulette.anonymity import outgoing
 from roulette.bot.delivery import Courier
 from roulette.bot.texts import media_placeholder
-from roulette.domain import BLURRABLE_KINDS, VISUAL_KINDS, MediaDelivery, MessageKind
+from roulette.domain import BLURRABLE_KINDS
+from roulette.domain import VISUAL_KINDS
+from roulette.domain import MediaDelivery
+from roulette.domain import MessageKind
 from roulette.settings import Settings
 from roulette.usecases.chat import Relay
 

@@ -15,16 +15,17 @@ import logging
 import time
 from typing import Any
 
-from aiogram import Bot, Dispatcher
-from aiogram.exceptions import (
-    ClientDecodeError,
-    TelegramConflictError,
-    TelegramNetworkError,
-    TelegramServerError,
-)
+from aiogram import Bot
+from aiogram import Dispatcher
+from aiogram.exceptions import ClientDecodeError
+from aiogram.exceptions import TelegramConflictError
+from aiogram.exceptions import TelegramNetworkError
+from aiogram.exceptions import TelegramServerError
 from aiogram.types import Update
 
-from roulette.bot.incoming import GetRawUpdates, parse_update, raw_update_id
+from roulette.bot.incoming import GetRawUpdates
+from roulette.bot.incoming import parse_update
+from roulette.bot.incoming import raw_update_id
 from roulette.bot.startup import first_line
 
 log = logging.getLogger(__name__)

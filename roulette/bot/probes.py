@@ -10,10 +10,14 @@ from typing import Any
 
 import asyncpg
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client import generate_latest
 
-from roulette.bot.metrics import ACTIVE_CHATS, REGISTRY, SEARCHING
-from roulette.storage.figures import database_answers, read_live_figures
+from roulette.bot.metrics import ACTIVE_CHATS
+from roulette.bot.metrics import REGISTRY
+from roulette.bot.metrics import SEARCHING
+from roulette.storage.figures import database_answers
+from roulette.storage.figures import read_live_figures
 
 log = logging.getLogger(__name__)
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
+from collections.abc import Callable
 from typing import Any
 
-from aiogram import BaseMiddleware, Bot
-from aiogram.types import Message, TelegramObject
+from aiogram import BaseMiddleware
+from aiogram import Bot
+from aiogram.types import Message
+from aiogram.types import TelegramObject
 from aiogram.utils.i18n import gettext as _
 
 log = logging.getLogger(__name__)

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import enum
 
-from aiogram.types import KeyboardButton, ReplyKeyboardMarkup
+from aiogram.types import KeyboardButton
+from aiogram.types import ReplyKeyboardMarkup
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.i18n.lazy_proxy import LazyProxy
 
-from roulette.usecases.search import ChatStatus, InChat, Searching
+from roulette.usecases.search import ChatStatus
+from roulette.usecases.search import InChat
+from roulette.usecases.search import Searching
 
 
 class ReplyButton(enum.StrEnum):

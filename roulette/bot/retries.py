@@ -11,19 +11,21 @@ import asyncio
 import logging
 
 from aiogram import Bot
-from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
-from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
-from aiogram.methods import (
-    AnswerCallbackQuery,
-    DeleteMessage,
-    EditMessageCaption,
-    EditMessageReplyMarkup,
-    EditMessageText,
-    GetUpdates,
-    SetMyCommands,
-    TelegramMethod,
-)
-from aiogram.methods.base import Response, TelegramType
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware
+from aiogram.client.session.middlewares.base import NextRequestMiddlewareType
+from aiogram.exceptions import TelegramNetworkError
+from aiogram.exceptions import TelegramRetryAfter
+from aiogram.exceptions import TelegramServerError
+from aiogram.methods import AnswerCallbackQuery
+from aiogram.methods import DeleteMessage
+from aiogram.methods import EditMessageCaption
+from aiogram.methods import EditMessageReplyMarkup
+from aiogram.methods import EditMessageText
+from aiogram.methods import GetUpdates
+from aiogram.methods import SetMyCommands
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import Response
+from aiogram.methods.base import TelegramType
 
 log = logging.getLogger(__name__)
 

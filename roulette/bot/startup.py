@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from aiogram import Bot
-from aiogram.exceptions import (
-    TelegramAPIError,
-    TelegramNetworkError,
-    TelegramNotFound,
-    TelegramUnauthorizedError,
-)
+from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import TelegramNetworkError
+from aiogram.exceptions import TelegramNotFound
+from aiogram.exceptions import TelegramUnauthorizedError
 from aiogram.types import User
 
 from roulette.settings import Settings

@@ -6,21 +6,19 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.i18n.lazy_proxy import LazyProxy
 
-from roulette.domain import (
-    MAX_AGE,
-    MIN_AGE,
-    Gender,
-    Interests,
-    InterestsMode,
-    MediaDelivery,
-    MessageKind,
-    PartnerGender,
-    PartnerLanguage,
-    ReportReason,
-    Reputation,
-    User,
-    media_delivery,
-)
+from roulette.domain import MAX_AGE
+from roulette.domain import MIN_AGE
+from roulette.domain import Gender
+from roulette.domain import Interests
+from roulette.domain import InterestsMode
+from roulette.domain import MediaDelivery
+from roulette.domain import MessageKind
+from roulette.domain import PartnerGender
+from roulette.domain import PartnerLanguage
+from roulette.domain import ReportReason
+from roulette.domain import Reputation
+from roulette.domain import User
+from roulette.domain import media_delivery
 
 _INTERESTS: dict[str, LazyProxy] = {
     "music": __("🎵 Music"),

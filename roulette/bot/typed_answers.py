@@ -7,7 +7,8 @@ the message to whichever feature registered that state here.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
+from collections.abc import Callable
 
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State

@@ -13,11 +13,14 @@ update itself (the `start_search` function) call the rest. Use cases never see a
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
+from collections.abc import Awaitable
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
+from typing import TypeVar
 
 from asyncpg.pool import PoolConnectionProxy
 from asyncpg.transaction import Transaction

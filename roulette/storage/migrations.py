@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from yoyo import get_backend, read_migrations
+from yoyo import get_backend
+from yoyo import read_migrations
 
 log = logging.getLogger(__name__)
 

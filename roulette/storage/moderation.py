@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import TypeAlias
 from uuid import UUID
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from roulette.domain import MessageKind, ReportReason
+from roulette.domain import MessageKind
+from roulette.domain import ReportReason
 from roulette.storage.queries import sql
 
 if TYPE_CHECKING:

@@ -4,27 +4,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import TypeAlias
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from roulette.domain import (
-    Gender,
-    Interests,
-    InterestsMode,
-    Language,
-    MediaDelivery,
-    Message,
-    MessageContent,
-    MessageKind,
-    PartnerGender,
-    PartnerLanguage,
-    Profile,
-    Reputation,
-    SearchPreferences,
-    User,
-)
+from roulette.domain import Gender
+from roulette.domain import Interests
+from roulette.domain import InterestsMode
+from roulette.domain import Language
+from roulette.domain import MediaDelivery
+from roulette.domain import Message
+from roulette.domain import MessageContent
+from roulette.domain import MessageKind
+from roulette.domain import PartnerGender
+from roulette.domain import PartnerLanguage
+from roulette.domain import Profile
+from roulette.domain import Reputation
+from roulette.domain import SearchPreferences
+from roulette.domain import User
 from roulette.storage import exactly_once
 from roulette.storage.queries import sql
 

@@ -10,15 +10,14 @@ from asyncpg.pool import PoolConnectionProxy
 from asyncpg.transaction import Transaction
 
 from roulette.storage import exactly_once
-from roulette.storage.moderation import ModerationRepository, RetentionRepository
+from roulette.storage.moderation import ModerationRepository
+from roulette.storage.moderation import RetentionRepository
 from roulette.storage.outbox import OutboxRepository
 from roulette.storage.relayed_copies import RelayedCopies
-from roulette.storage.repositories import (
-    ChatRepository,
-    MessageRepository,
-    QueueRepository,
-    UserRepository,
-)
+from roulette.storage.repositories import ChatRepository
+from roulette.storage.repositories import MessageRepository
+from roulette.storage.repositories import QueueRepository
+from roulette.storage.repositories import UserRepository
 from roulette.storage.safety import SafetyRepository
 
 

@@ -6,31 +6,41 @@
 from __future__ import annotations
 
 from roulette.storage.uow import Database
-from roulette.usecases.account import (
-    DeleteUser,
-    GetUser,
-    RegisterUser,
-    SetLanguage,
-    SetPartnerMedia,
-    UpdatePreferences,
-    UpdateProfile,
-)
-from roulette.usecases.after_chat import BlockPartner, FindReportable, RatePartner, ReportPartner, ReportPolicy
-from roulette.usecases.chat import CloseChat, EditMessage, FloodPolicy, RecordRelayed, SendMessage
-from roulette.usecases.moderation import (
-    BanUser,
-    CloseReport,
-    GetChatHistory,
-    GetStats,
-    ListReports,
-    OpenReport,
-    PurgeExpired,
-    RetentionPolicy,
-    RevealReported,
-    SetBotBlocked,
-)
-from roulette.usecases.outbox import ClaimAlbum, ClaimNotices, ClaimOverdue, FinishAlbumFlush, ForgetDelivered
-from roulette.usecases.search import CancelSearch, GetCurrentChat, StartSearch
+from roulette.usecases.account import DeleteUser
+from roulette.usecases.account import GetUser
+from roulette.usecases.account import RegisterUser
+from roulette.usecases.account import SetLanguage
+from roulette.usecases.account import SetPartnerMedia
+from roulette.usecases.account import UpdatePreferences
+from roulette.usecases.account import UpdateProfile
+from roulette.usecases.after_chat import BlockPartner
+from roulette.usecases.after_chat import FindReportable
+from roulette.usecases.after_chat import RatePartner
+from roulette.usecases.after_chat import ReportPartner
+from roulette.usecases.after_chat import ReportPolicy
+from roulette.usecases.chat import CloseChat
+from roulette.usecases.chat import EditMessage
+from roulette.usecases.chat import FloodPolicy
+from roulette.usecases.chat import RecordRelayed
+from roulette.usecases.chat import SendMessage
+from roulette.usecases.moderation import BanUser
+from roulette.usecases.moderation import CloseReport
+from roulette.usecases.moderation import GetChatHistory
+from roulette.usecases.moderation import GetStats
+from roulette.usecases.moderation import ListReports
+from roulette.usecases.moderation import OpenReport
+from roulette.usecases.moderation import PurgeExpired
+from roulette.usecases.moderation import RetentionPolicy
+from roulette.usecases.moderation import RevealReported
+from roulette.usecases.moderation import SetBotBlocked
+from roulette.usecases.outbox import ClaimAlbum
+from roulette.usecases.outbox import ClaimNotices
+from roulette.usecases.outbox import ClaimOverdue
+from roulette.usecases.outbox import FinishAlbumFlush
+from roulette.usecases.outbox import ForgetDelivered
+from roulette.usecases.search import CancelSearch
+from roulette.usecases.search import GetCurrentChat
+from roulette.usecases.search import StartSearch
 
 
 class UseCases:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from roulette.domain import Language, MediaDelivery, Profile, SearchPreferences, User
+from roulette.domain import Language
+from roulette.domain import MediaDelivery
+from roulette.domain import Profile
+from roulette.domain import SearchPreferences
+from roulette.domain import User
 from roulette.usecases.chat import ChatClosed
 from roulette.usecases.use_case import UseCase
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+from datetime import timedelta
 from uuid import UUID
 
-from roulette.domain import REVIEW_HOLD_UNTIL, ReportReason
+from roulette.domain import REVIEW_HOLD_UNTIL
+from roulette.domain import ReportReason
 from roulette.storage.repositories import ActiveChat
 from roulette.usecases.chat import ChatClosed
-from roulette.usecases.use_case import UseCase, now
+from roulette.usecases.use_case import UseCase
+from roulette.usecases.use_case import now
 
 REPORT_REASONS = tuple(reason.value for reason in ReportReason)
 

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 
-from roulette.domain import MediaDelivery, MessageContent, check_edit, media_delivery
+from roulette.domain import MediaDelivery
+from roulette.domain import MessageContent
+from roulette.domain import check_edit
+from roulette.domain import media_delivery
 from roulette.storage.repositories import ActiveChat
 from roulette.usecases.use_case import UseCase
 

@@ -4,16 +4,23 @@ report queue (every look written to the audit log), retention."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import datetime
+from datetime import timedelta
 from uuid import UUID
 
-from roulette.domain import Message, ReportReason, User
-from roulette.storage.moderation import EvidenceMessage, QueuedReport
+from roulette.domain import Message
+from roulette.domain import ReportReason
+from roulette.domain import User
+from roulette.storage.moderation import EvidenceMessage
+from roulette.storage.moderation import QueuedReport
 from roulette.storage.safety import Stats
 from roulette.usecases.account import UserNotFound
-from roulette.usecases.chat import ChatClosed, NoChat
-from roulette.usecases.use_case import UseCase, now
+from roulette.usecases.chat import ChatClosed
+from roulette.usecases.chat import NoChat
+from roulette.usecases.use_case import UseCase
+from roulette.usecases.use_case import now
 
 
 class BanUser(UseCase):

@@ -8,9 +8,11 @@ two steps leaves nothing that another process cannot pick up once the lease has 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from dataclasses import replace
 
-from roulette.storage.outbox import AlbumFlush, Notice
+from roulette.storage.outbox import AlbumFlush
+from roulette.storage.outbox import Notice
 from roulette.usecases.use_case import UseCase
 
 OVERDUE_BATCH = 100

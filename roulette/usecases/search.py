@@ -6,7 +6,8 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from roulette.domain import User, pairing_obstacle
+from roulette.domain import User
+from roulette.domain import pairing_obstacle
 from roulette.usecases.account import UserNotFound
 from roulette.usecases.use_case import UseCase
 

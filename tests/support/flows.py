@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from aiogram.methods import AnswerCallbackQuery
-from aiogram.types import ReplyKeyboardMarkup, User
+from aiogram.types import ReplyKeyboardMarkup
+from aiogram.types import User
 
 from roulette.bot.app import App
 from roulette.usecases.search import InChat
-from tests.support.telegram_double import FakeTelegram, callback_update, message_update
+from tests.support.telegram_double import FakeTelegram
+from tests.support.telegram_double import callback_update
+from tests.support.telegram_double import message_update
 
 ADMIN_ID = 900_000_001
 PARTNER_LEFT = ["Your partner has left the chat.\n/search — find a new partner", "How was it?"]

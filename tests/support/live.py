@@ -5,15 +5,23 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
-from roulette.domain import Gender, Interests, Language, Profile
+from roulette.domain import Gender
+from roulette.domain import Interests
+from roulette.domain import Language
+from roulette.domain import Profile
 from roulette.usecases import UseCases
 from roulette.usecases.search import Paired
 from tests.support.bot_process import E2E_TOKEN
-from tgemulator import BotAPIEmulator, EmulatorConfig, EmuMessage, SimUser
+from tgemulator import BotAPIEmulator
+from tgemulator import EmulatorConfig
+from tgemulator import EmuMessage
+from tgemulator import SimUser
 
 WAIT = 30.0  # liveness bound for anything the bot should do
 

@@ -7,10 +7,18 @@ from typing import Any
 
 import asyncpg
 
-from roulette.domain import Gender, Interests, InterestsMode, Language, PartnerGender, Profile, SearchPreferences, User
+from roulette.domain import Gender
+from roulette.domain import Interests
+from roulette.domain import InterestsMode
+from roulette.domain import Language
+from roulette.domain import PartnerGender
+from roulette.domain import Profile
+from roulette.domain import SearchPreferences
+from roulette.domain import User
 from roulette.usecases import UseCases
 from roulette.usecases.chat import ChatClosed
-from roulette.usecases.search import Paired, Waiting
+from roulette.usecases.search import Paired
+from roulette.usecases.search import Waiting
 
 MAN, WOMAN = Gender.MALE, Gender.FEMALE
 ANYONE = PartnerGender.ANY

@@ -6,57 +6,57 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, cast
+from datetime import UTC
+from datetime import datetime
+from typing import Any
+from typing import cast
 
 from aiogram import Bot
 from aiogram.client.session.base import BaseSession
-from aiogram.exceptions import TelegramForbiddenError, TelegramRetryAfter
-from aiogram.methods import (
-    CopyMessage,
-    CopyMessages,
-    GetMe,
-    SendAnimation,
-    SendAudio,
-    SendDocument,
-    SendMediaGroup,
-    SendMessage,
-    SendPhoto,
-    SendSticker,
-    SendVideo,
-    SendVoice,
-    TelegramMethod,
-)
+from aiogram.exceptions import TelegramForbiddenError
+from aiogram.exceptions import TelegramRetryAfter
+from aiogram.methods import CopyMessage
+from aiogram.methods import CopyMessages
+from aiogram.methods import GetMe
+from aiogram.methods import SendAnimation
+from aiogram.methods import SendAudio
+from aiogram.methods import SendDocument
+from aiogram.methods import SendMediaGroup
+from aiogram.methods import SendMessage
+from aiogram.methods import SendPhoto
+from aiogram.methods import SendSticker
+from aiogram.methods import SendVideo
+from aiogram.methods import SendVoice
+from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
-from aiogram.types import (
-    Animation,
-    Audio,
-    CallbackQuery,
-    Chat,
-    ChatMemberBanned,
-    ChatMemberMember,
-    ChatMemberUpdated,
-    Contact,
-    Dice,
-    Document,
-    InlineKeyboardMarkup,
-    Location,
-    Message,
-    MessageEntity,
-    MessageId,
-    PhotoSize,
-    Poll,
-    PollOption,
-    Sticker,
-    Story,
-    Update,
-    User,
-    Video,
-    VideoNote,
-    Voice,
-)
+from aiogram.types import Animation
+from aiogram.types import Audio
+from aiogram.types import CallbackQuery
+from aiogram.types import Chat
+from aiogram.types import ChatMemberBanned
+from aiogram.types import ChatMemberMember
+from aiogram.types import ChatMemberUpdated
+from aiogram.types import Contact
+from aiogram.types import Dice
+from aiogram.types import Document
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import Location
+from aiogram.types import Message
+from aiogram.types import MessageEntity
+from aiogram.types import MessageId
+from aiogram.types import PhotoSize
+from aiogram.types import Poll
+from aiogram.types import PollOption
+from aiogram.types import Sticker
+from aiogram.types import Story
+from aiogram.types import Update
+from aiogram.types import User
+from aiogram.types import Video
+from aiogram.types import VideoNote
+from aiogram.types import Voice
 
 TOKEN = "42:TEST-TOKEN"
 BOT_USER = User(id=42, is_bot=True, first_name="Anochat", username="anochat_bot")

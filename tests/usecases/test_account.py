@@ -7,23 +7,26 @@ from typing import Any
 import asyncpg
 import pytest
 
-from roulette.domain import (
-    Interests,
-    InterestsMode,
-    Language,
-    MessageContent,
-    MessageKind,
-    PartnerGender,
-    Profile,
-    Reputation,
-    SearchPreferences,
-    User,
-)
+from roulette.domain import Interests
+from roulette.domain import InterestsMode
+from roulette.domain import Language
+from roulette.domain import MessageContent
+from roulette.domain import MessageKind
+from roulette.domain import PartnerGender
+from roulette.domain import Profile
+from roulette.domain import Reputation
+from roulette.domain import SearchPreferences
+from roulette.domain import User
 from roulette.usecases import UseCases
-from roulette.usecases.account import Deleted, UserNotFound
+from roulette.usecases.account import Deleted
+from roulette.usecases.account import UserNotFound
 from roulette.usecases.chat import ChatClosed
-from roulette.usecases.search import Idle, Waiting
-from tests.support.members import MAN, WOMAN, chat_between, member
+from roulette.usecases.search import Idle
+from roulette.usecases.search import Waiting
+from tests.support.members import MAN
+from tests.support.members import WOMAN
+from tests.support.members import chat_between
+from tests.support.members import member
 
 # --- users -------------------------------------------------------------------------------
 

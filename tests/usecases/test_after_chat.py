@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -11,20 +13,24 @@ import pytest
 from roulette.domain import Reputation
 from roulette.storage.uow import Database
 from roulette.usecases import UseCases
-from roulette.usecases.after_chat import (
-    AlreadyRated,
-    AlreadyReported,
-    Blocked,
-    ChatStillActive,
-    NotYourChat,
-    Rated,
-    Reported,
-    ReportPartner,
-    ReportPolicy,
-)
+from roulette.usecases.after_chat import AlreadyRated
+from roulette.usecases.after_chat import AlreadyReported
+from roulette.usecases.after_chat import Blocked
+from roulette.usecases.after_chat import ChatStillActive
+from roulette.usecases.after_chat import NotYourChat
+from roulette.usecases.after_chat import Rated
+from roulette.usecases.after_chat import Reported
+from roulette.usecases.after_chat import ReportPartner
+from roulette.usecases.after_chat import ReportPolicy
 from roulette.usecases.chat import ChatClosed
-from roulette.usecases.search import Banned, Idle, InChat, Paired, Waiting
-from tests.support.members import chat_between, ended_chat_between, member
+from roulette.usecases.search import Banned
+from roulette.usecases.search import Idle
+from roulette.usecases.search import InChat
+from roulette.usecases.search import Paired
+from roulette.usecases.search import Waiting
+from tests.support.members import chat_between
+from tests.support.members import ended_chat_between
+from tests.support.members import member
 
 
 def banned_nobody(result: object, *, about: int) -> bool:

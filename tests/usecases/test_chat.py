@@ -7,22 +7,24 @@ from typing import Any
 import asyncpg
 import pytest
 
-from roulette.domain import InvalidMessage, MessageContent, MessageKind
+from roulette.domain import InvalidMessage
+from roulette.domain import MessageContent
+from roulette.domain import MessageKind
 from roulette.storage.uow import Database
 from roulette.usecases import UseCases
-from roulette.usecases.chat import (
-    AlreadyRelayed,
-    ChatClosed,
-    EditNotRelayable,
-    EditRelay,
-    Flooded,
-    FloodPolicy,
-    NoChat,
-    NotInChat,
-    Relay,
-)
+from roulette.usecases.chat import AlreadyRelayed
+from roulette.usecases.chat import ChatClosed
+from roulette.usecases.chat import EditNotRelayable
+from roulette.usecases.chat import EditRelay
+from roulette.usecases.chat import Flooded
+from roulette.usecases.chat import FloodPolicy
+from roulette.usecases.chat import NoChat
+from roulette.usecases.chat import NotInChat
+from roulette.usecases.chat import Relay
 from roulette.usecases.search import Idle
-from tests.support.members import chat_between, ended_chat_between, member
+from tests.support.members import chat_between
+from tests.support.members import ended_chat_between
+from tests.support.members import member
 
 # --- messages ----------------------------------------------------------------------------
 

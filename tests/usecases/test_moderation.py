@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
@@ -10,10 +12,15 @@ import asyncpg
 from roulette.domain import MessageContent
 from roulette.usecases import UseCases
 from roulette.usecases.account import UserNotFound
-from roulette.usecases.chat import ChatClosed, NoChat
-from roulette.usecases.search import Banned, Idle, Waiting
+from roulette.usecases.chat import ChatClosed
+from roulette.usecases.chat import NoChat
+from roulette.usecases.search import Banned
+from roulette.usecases.search import Idle
+from roulette.usecases.search import Waiting
 from tests.support.flows import ADMIN_ID
-from tests.support.members import chat_between, ended_chat_between, member
+from tests.support.members import chat_between
+from tests.support.members import ended_chat_between
+from tests.support.members import member
 
 # --- moderation --------------------------------------------------------------------------
 

@@ -8,13 +8,18 @@ from typing import Any
 
 import asyncpg
 
-from roulette.domain import MessageContent, MessageKind
-from roulette.storage.outbox import AlbumFlush, Notice, NoticeKind
+from roulette.domain import MessageContent
+from roulette.domain import MessageKind
+from roulette.storage.outbox import AlbumFlush
+from roulette.storage.outbox import Notice
+from roulette.storage.outbox import NoticeKind
 from roulette.storage.uow import Database
 from roulette.usecases import UseCases
-from roulette.usecases.outbox import ClaimNotices, ClaimOverdue
+from roulette.usecases.outbox import ClaimNotices
+from roulette.usecases.outbox import ClaimOverdue
 from tests.support.flows import ADMIN_ID
-from tests.support.members import chat_between, member
+from tests.support.members import chat_between
+from tests.support.members import member
 
 LEASE = 30.0
 

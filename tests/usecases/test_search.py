@@ -8,25 +8,29 @@ from typing import Any
 
 import pytest
 
-from roulette.domain import Gender, InterestsMode, PartnerGender
+from roulette.domain import Gender
+from roulette.domain import InterestsMode
+from roulette.domain import PartnerGender
 from roulette.storage.uow import Database
 from roulette.usecases import UseCases
 from roulette.usecases.account import UserNotFound
-from roulette.usecases.search import (
-    AlreadyInChat,
-    AlreadySearching,
-    Banned,
-    Idle,
-    InChat,
-    NotSearching,
-    Paired,
-    ProfileIncomplete,
-    SearchCancelled,
-    Searching,
-    Waiting,
-)
+from roulette.usecases.search import AlreadyInChat
+from roulette.usecases.search import AlreadySearching
+from roulette.usecases.search import Banned
+from roulette.usecases.search import Idle
+from roulette.usecases.search import InChat
+from roulette.usecases.search import NotSearching
+from roulette.usecases.search import Paired
+from roulette.usecases.search import ProfileIncomplete
+from roulette.usecases.search import SearchCancelled
+from roulette.usecases.search import Searching
+from roulette.usecases.search import Waiting
 from tests.support.flows import ADMIN_ID
-from tests.support.members import MAN, WOMAN, chat_between, member, wait_until_a_query_waits_for_a_lock
+from tests.support.members import MAN
+from tests.support.members import WOMAN
+from tests.support.members import chat_between
+from tests.support.members import member
+from tests.support.members import wait_until_a_query_waits_for_a_lock
 
 # --- searching ---------------------------------------------------------------------------
 

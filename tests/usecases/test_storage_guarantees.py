@@ -9,8 +9,11 @@ from roulette.domain import Language
 from roulette.storage.exactly_once import handle_once
 from roulette.storage.uow import Database
 from roulette.usecases import UseCases
-from roulette.usecases.search import SearchCancelled, Searching, Waiting
-from tests.support.members import chat_between, member
+from roulette.usecases.search import SearchCancelled
+from roulette.usecases.search import Searching
+from roulette.usecases.search import Waiting
+from tests.support.members import chat_between
+from tests.support.members import member
 
 
 async def test_an_update_delivered_twice_takes_effect_once(usecases: UseCases) -> None:

@@ -9,8 +9,14 @@ Any other method is ``404 Not Found: method not found``, as Telegram answers an 
 
 from __future__ import annotations
 
-from . import copying, editing, interaction, sending, updates
-from .registry import Files, Method, RawResult
+from . import copying
+from . import editing
+from . import interaction
+from . import sending
+from . import updates
+from .registry import Files
+from .registry import Method
+from .registry import RawResult
 
 __all__ = ["METHODS", "Files", "Method", "RawResult"]
 

@@ -6,9 +6,16 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from .. import params
-from ..models import CAPTION_KINDS, EmuMessage, JSONDict, bad_request
-from .outgoing import caption_fields, known_chat, reachable_chat, store_bot
-from .registry import Files, MethodTable
+from ..models import CAPTION_KINDS
+from ..models import EmuMessage
+from ..models import JSONDict
+from ..models import bad_request
+from .outgoing import caption_fields
+from .outgoing import known_chat
+from .outgoing import reachable_chat
+from .outgoing import store_bot
+from .registry import Files
+from .registry import MethodTable
 
 if TYPE_CHECKING:
     from ..server import BotAPIEmulator

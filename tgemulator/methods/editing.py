@@ -5,9 +5,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .. import params
-from ..models import CAPTION_KINDS, EmuMessage, JSONDict, bad_request
-from .outgoing import caption_fields, known_chat, markup, reachable_chat
-from .registry import Files, MethodTable
+from ..models import CAPTION_KINDS
+from ..models import EmuMessage
+from ..models import JSONDict
+from ..models import bad_request
+from .outgoing import caption_fields
+from .outgoing import known_chat
+from .outgoing import markup
+from .outgoing import reachable_chat
+from .registry import Files
+from .registry import MethodTable
 from .sending import text_content
 
 if TYPE_CHECKING:

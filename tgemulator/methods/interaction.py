@@ -7,9 +7,12 @@ import json
 from typing import TYPE_CHECKING
 
 from .. import params
-from ..models import CallbackAnswer, JSONDict, bad_request
+from ..models import CallbackAnswer
+from ..models import JSONDict
+from ..models import bad_request
 from .outgoing import known_chat
-from .registry import Files, MethodTable
+from .registry import Files
+from .registry import MethodTable
 
 if TYPE_CHECKING:
     from ..server import BotAPIEmulator

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from typing import Any
 
 from aiogram.types import MessageEntity
 
 from .. import params
 from ..chat import UNSET
-from ..models import ApiError, EmuMessage, JSONDict, SentRecord, bad_request
-from ..text import EntityParseError, format_text, utf16_len
+from ..models import ApiError
+from ..models import EmuMessage
+from ..models import JSONDict
+from ..models import SentRecord
+from ..models import bad_request
+from ..text import EntityParseError
+from ..text import format_text
+from ..text import utf16_len
 from .registry import Files
 
 if TYPE_CHECKING:

@@ -6,9 +6,19 @@ from typing import TYPE_CHECKING
 
 from .. import params
 from ..files import media_content
-from ..models import CAPTION_KINDS, JSONDict, bad_request
-from .outgoing import TEXT_LIMIT, caption_fields, format_body, input_file, reachable_chat, reply_target, store_bot
-from .registry import Files, Handler, MethodTable
+from ..models import CAPTION_KINDS
+from ..models import JSONDict
+from ..models import bad_request
+from .outgoing import TEXT_LIMIT
+from .outgoing import caption_fields
+from .outgoing import format_body
+from .outgoing import input_file
+from .outgoing import reachable_chat
+from .outgoing import reply_target
+from .outgoing import store_bot
+from .registry import Files
+from .registry import Handler
+from .registry import MethodTable
 
 if TYPE_CHECKING:
     from ..server import BotAPIEmulator

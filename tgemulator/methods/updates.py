@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .. import params
-from ..models import JSONDict, bad_request
-from .registry import Files, MethodTable, RawResult
+from ..models import JSONDict
+from ..models import bad_request
+from .registry import Files
+from .registry import MethodTable
+from .registry import RawResult
 
 if TYPE_CHECKING:
     from ..server import BotAPIEmulator

@@ -11,7 +11,15 @@ from __future__ import annotations
 from aiogram import Router
 
 from roulette.bot.filters import IsPrivate
-from roulette.bot.routers import account, admin, fallback, membership, onboarding, preferences, profile, rating, relay
+from roulette.bot.routers import account
+from roulette.bot.routers import admin
+from roulette.bot.routers import fallback
+from roulette.bot.routers import membership
+from roulette.bot.routers import onboarding
+from roulette.bot.routers import preferences
+from roulette.bot.routers import profile
+from roulette.bot.routers import rating
+from roulette.bot.routers import relay
 from roulette.bot.routers import search as search_router
 from roulette.bot.typed_answers import TypedAnswers
 

@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
-from aiogram.filters import Command, or_f
+from aiogram import F
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.filters import or_f
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery
+from aiogram.types import Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from roulette.bot import keyboards
-from roulette.bot.callbacks import DeleteConfirm, LanguageChoice, Menu, MenuAction
+from roulette.bot.callbacks import DeleteConfirm
+from roulette.bot.callbacks import LanguageChoice
+from roulette.bot.callbacks import Menu
+from roulette.bot.callbacks import MenuAction
 from roulette.bot.delivery import Courier
 from roulette.bot.filters import Pressed
 from roulette.bot.languages import Languages
 from roulette.bot.reply_keyboard import ReplyButton
-from roulette.bot.texts import help_text, needs_start, rules_text, safety_text
+from roulette.bot.texts import help_text
+from roulette.bot.texts import needs_start
+from roulette.bot.texts import rules_text
+from roulette.bot.texts import safety_text
 from roulette.settings import Settings
 from roulette.usecases import UseCases
-from roulette.usecases.account import Deleted, UserNotFound
+from roulette.usecases.account import Deleted
+from roulette.usecases.account import UserNotFound
 
 
 def build_router() -> Router:

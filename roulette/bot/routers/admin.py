@@ -9,15 +9,19 @@ ordinary messages (relayed in a chat, answered with the usual hint otherwise).
 from __future__ import annotations
 
 import html
-from datetime import datetime, timedelta
+from datetime import datetime
+from datetime import timedelta
 
 from aiogram import Router
-from aiogram.filters import Command, CommandObject
-from aiogram.types import CallbackQuery, Message
+from aiogram.filters import Command
+from aiogram.filters import CommandObject
+from aiogram.types import CallbackQuery
+from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from roulette.bot import keyboards
-from roulette.bot.callbacks import AdminReport, ReportAction
+from roulette.bot.callbacks import AdminReport
+from roulette.bot.callbacks import ReportAction
 from roulette.bot.delivery import Courier
 from roulette.bot.filters import IsAdmin
 from roulette.bot.metrics import BANS
@@ -27,7 +31,10 @@ from roulette.settings import Settings
 from roulette.storage.moderation import EvidenceMessage
 from roulette.usecases import UseCases
 from roulette.usecases.account import UserNotFound
-from roulette.usecases.moderation import ReportAlreadyClosed, ReportClosed, ReportNotFound, ReportView
+from roulette.usecases.moderation import ReportAlreadyClosed
+from roulette.usecases.moderation import ReportClosed
+from roulette.usecases.moderation import ReportNotFound
+from roulette.usecases.moderation import ReportView
 
 MAX_ID = 2**63 - 1  # user ids are BIGINTs
 MAX_BAN_HOURS = 24 * 3650

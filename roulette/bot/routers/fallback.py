@@ -7,7 +7,8 @@ from aiogram.filters import BaseFilter
 from aiogram.types import CallbackQuery
 
 from roulette.bot.callbacks import names_an_unoffered_choice
-from roulette.bot.texts import no_longer_active, use_the_buttons
+from roulette.bot.texts import no_longer_active
+from roulette.bot.texts import use_the_buttons
 
 
 class UnofferedChoice(BaseFilter):

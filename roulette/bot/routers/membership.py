@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from aiogram import Router
-from aiogram.filters import KICKED, MEMBER, ChatMemberUpdatedFilter
+from aiogram.filters import KICKED
+from aiogram.filters import MEMBER
+from aiogram.filters import ChatMemberUpdatedFilter
 from aiogram.types import ChatMemberUpdated
 
 from roulette.bot.delivery import Courier

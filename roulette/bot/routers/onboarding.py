@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
-from aiogram.filters import CommandStart, StateFilter
+from aiogram import F
+from aiogram import Router
+from aiogram.filters import CommandStart
+from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.fsm.state import State
+from aiogram.fsm.state import StatesGroup
+from aiogram.types import CallbackQuery
+from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from roulette.bot import keyboards, reply_keyboard
-from roulette.bot.callbacks import DONE, GenderChoice, InterestToggle
+from roulette.bot import keyboards
+from roulette.bot import reply_keyboard
+from roulette.bot.callbacks import DONE
+from roulette.bot.callbacks import GenderChoice
+from roulette.bot.callbacks import InterestToggle
 from roulette.bot.choices import show_choice
 from roulette.bot.languages import Languages
-from roulette.bot.texts import age_question, gender_name, interests_list, not_an_age, use_the_buttons
+from roulette.bot.texts import age_question
+from roulette.bot.texts import gender_name
+from roulette.bot.texts import interests_list
+from roulette.bot.texts import not_an_age
+from roulette.bot.texts import use_the_buttons
 from roulette.bot.typed_answers import TypedAnswers
-from roulette.domain import Gender, Interests, InvalidAge, InvalidInterest, Language, Profile, parse_age
+from roulette.domain import Gender
+from roulette.domain import Interests
+from roulette.domain import InvalidAge
+from roulette.domain import InvalidInterest
+from roulette.domain import Language
+from roulette.domain import Profile
+from roulette.domain import parse_age
 from roulette.settings import Settings
 from roulette.usecases import UseCases
 

@@ -4,26 +4,33 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from aiogram import F, Router
-from aiogram.filters import Command, or_f
-from aiogram.types import CallbackQuery, Message
+from aiogram import F
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.filters import or_f
+from aiogram.types import CallbackQuery
+from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from roulette.bot import keyboards
-from roulette.bot.callbacks import MediaChoice, Menu, MenuAction, PreferenceChoice, PreferenceField
+from roulette.bot.callbacks import MediaChoice
+from roulette.bot.callbacks import Menu
+from roulette.bot.callbacks import MenuAction
+from roulette.bot.callbacks import PreferenceChoice
+from roulette.bot.callbacks import PreferenceField
 from roulette.bot.filters import Pressed
 from roulette.bot.reply_keyboard import ReplyButton
-from roulette.bot.texts import needs_start, preferences_card, use_the_buttons
-from roulette.domain import (
-    DomainError,
-    InterestsMode,
-    MediaDelivery,
-    PartnerGender,
-    PartnerLanguage,
-    SearchPreferences,
-    User,
-    media_delivery,
-)
+from roulette.bot.texts import needs_start
+from roulette.bot.texts import preferences_card
+from roulette.bot.texts import use_the_buttons
+from roulette.domain import DomainError
+from roulette.domain import InterestsMode
+from roulette.domain import MediaDelivery
+from roulette.domain import PartnerGender
+from roulette.domain import PartnerLanguage
+from roulette.domain import SearchPreferences
+from roulette.domain import User
+from roulette.domain import media_delivery
 from roulette.usecases import UseCases
 
 

@@ -2,30 +2,42 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
-from aiogram.filters import Command, or_f
+from aiogram import F
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.filters import or_f
 from aiogram.fsm.context import FSMContext
-from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.fsm.state import State
+from aiogram.fsm.state import StatesGroup
+from aiogram.types import CallbackQuery
+from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from roulette.bot import keyboards
-from roulette.bot.callbacks import DONE, GenderChoice, InterestToggle, Menu, MenuAction, ProfileEdit, ProfileField
+from roulette.bot.callbacks import DONE
+from roulette.bot.callbacks import GenderChoice
+from roulette.bot.callbacks import InterestToggle
+from roulette.bot.callbacks import Menu
+from roulette.bot.callbacks import MenuAction
+from roulette.bot.callbacks import ProfileEdit
+from roulette.bot.callbacks import ProfileField
 from roulette.bot.choices import show_choice
 from roulette.bot.filters import Pressed
 from roulette.bot.reply_keyboard import ReplyButton
-from roulette.bot.texts import (
-    age_question,
-    gender_name,
-    interests_list,
-    needs_start,
-    no_longer_active,
-    not_an_age,
-    profile_card,
-    use_the_buttons,
-)
+from roulette.bot.texts import age_question
+from roulette.bot.texts import gender_name
+from roulette.bot.texts import interests_list
+from roulette.bot.texts import needs_start
+from roulette.bot.texts import no_longer_active
+from roulette.bot.texts import not_an_age
+from roulette.bot.texts import profile_card
+from roulette.bot.texts import use_the_buttons
 from roulette.bot.typed_answers import TypedAnswers
-from roulette.domain import InvalidAge, InvalidInterest, Profile, User, parse_age
+from roulette.domain import InvalidAge
+from roulette.domain import InvalidInterest
+from roulette.domain import Profile
+from roulette.domain import User
+from roulette.domain import parse_age
 from roulette.usecases import UseCases
 
 

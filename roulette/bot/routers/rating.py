@@ -12,29 +12,33 @@ import logging
 from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery
+from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from roulette.bot import keyboards
-from roulette.bot.callbacks import BlockPartner, Rate, Report, Vote
+from roulette.bot.callbacks import BlockPartner
+from roulette.bot.callbacks import Rate
+from roulette.bot.callbacks import Report
+from roulette.bot.callbacks import Vote
 from roulette.bot.choices import show_choice
 from roulette.bot.delivery import Courier
-from roulette.bot.metrics import BANS, REPORTS
-from roulette.bot.texts import no_longer_active, report_reason_name
+from roulette.bot.metrics import BANS
+from roulette.bot.metrics import REPORTS
+from roulette.bot.texts import no_longer_active
+from roulette.bot.texts import report_reason_name
 from roulette.domain import ReportReason
 from roulette.settings import Settings
 from roulette.usecases import UseCases
-from roulette.usecases.after_chat import (
-    AlreadyRated,
-    AlreadyReported,
-    Blocked,
-    ChatStillActive,
-    NotYourChat,
-    PartnerGone,
-    Rated,
-    Reported,
-    ReportTarget,
-)
+from roulette.usecases.after_chat import AlreadyRated
+from roulette.usecases.after_chat import AlreadyReported
+from roulette.usecases.after_chat import Blocked
+from roulette.usecases.after_chat import ChatStillActive
+from roulette.usecases.after_chat import NotYourChat
+from roulette.usecases.after_chat import PartnerGone
+from roulette.usecases.after_chat import Rated
+from roulette.usecases.after_chat import Reported
+from roulette.usecases.after_chat import ReportTarget
 
 log = logging.getLogger(__name__)
 

@@ -17,21 +17,34 @@ from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.methods import CopyMessage
-from aiogram.types import Message, Poll, ReplyParameters
+from aiogram.types import Message
+from aiogram.types import Poll
+from aiogram.types import ReplyParameters
 from aiogram.utils.i18n import gettext as _
 
 from roulette.anonymity import outgoing
 from roulette.bot import partner_media
 from roulette.bot.albums import Albums
-from roulette.bot.copies import send_copy, send_edit
-from roulette.bot.delivery import Courier, is_message_gone
+from roulette.bot.copies import send_copy
+from roulette.bot.copies import send_edit
+from roulette.bot.delivery import Courier
+from roulette.bot.delivery import is_message_gone
 from roulette.bot.filters import ChatText
 from roulette.bot.metrics import FLOOD_HOLDS
 from roulette.bot.typed_answers import TypedAnswers
-from roulette.domain import InvalidMessage, MediaDelivery, MessageContent, MessageKind
+from roulette.domain import InvalidMessage
+from roulette.domain import MediaDelivery
+from roulette.domain import MessageContent
+from roulette.domain import MessageKind
 from roulette.settings import Settings
 from roulette.usecases import UseCases
-from roulette.usecases.chat import AlreadyRelayed, AwaitingInput, EditRelay, Flooded, InputPrompt, NotInChat, Relay
+from roulette.usecases.chat import AlreadyRelayed
+from roulette.usecases.chat import AwaitingInput
+from roulette.usecases.chat import EditRelay
+from roulette.usecases.chat import Flooded
+from roulette.usecases.chat import InputPrompt
+from roulette.usecases.chat import NotInChat
+from roulette.usecases.chat import Relay
 
 log = logging.getLogger(__name__)
 

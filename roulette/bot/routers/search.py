@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from aiogram import F, Router
-from aiogram.filters import Command, or_f
-from aiogram.types import CallbackQuery, Message
+from aiogram import F
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.filters import or_f
+from aiogram.types import CallbackQuery
+from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from roulette.bot import reply_keyboard
-from roulette.bot.callbacks import Menu, MenuAction
+from roulette.bot.callbacks import Menu
+from roulette.bot.callbacks import MenuAction
 from roulette.bot.delivery import Courier
 from roulette.bot.filters import Pressed
 from roulette.bot.metrics import SEARCH_SECONDS
@@ -18,15 +22,13 @@ from roulette.domain import REVIEW_HOLD_UNTIL
 from roulette.usecases import UseCases
 from roulette.usecases.account import UserNotFound
 from roulette.usecases.chat import ChatClosed
-from roulette.usecases.search import (
-    AlreadyInChat,
-    AlreadySearching,
-    Banned,
-    Paired,
-    ProfileIncomplete,
-    SearchCancelled,
-    Waiting,
-)
+from roulette.usecases.search import AlreadyInChat
+from roulette.usecases.search import AlreadySearching
+from roulette.usecases.search import Banned
+from roulette.usecases.search import Paired
+from roulette.usecases.search import ProfileIncomplete
+from roulette.usecases.search import SearchCancelled
+from roulette.usecases.search import Waiting
 
 
 def build_router() -> Router:
