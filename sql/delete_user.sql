@@ -1,7 +1,8 @@
 -- Erase every row that names the user, or put NULL ("a user who deleted their data") in its
 -- place. Gone: the profile, reputation and settings, the ratings they received, the messages
 -- they sent (with their earlier versions), the blocks they made, their sides of chats, their FSM
--- state. Anonymised: the chats they were in, the ratings and reports they made (the other side's
+-- state, and whatever the outbox still holds for them or from them (notices to them, albums in
+-- their chats; the partner's "partner left" notice is written after this and stays). Anonymised: the chats they were in, the ratings and reports they made (the other side's
 -- reputation and a report under review still stand). Kept as they are: the reports and blocks
 -- others made about them, which are those people's data and keep a blocked or reported person
 -- from starting afresh under a new profile (docs/safety.md).
@@ -23,5 +24,10 @@ WITH mine AS (SELECT chat_id FROM chat_participants WHERE user_id = $1),
          SET user_a = NULLIF(user_a, $1), user_b = NULLIF(user_b, $1), ended_by = NULLIF(ended_by, $1)
          WHERE id IN (SELECT chat_id FROM mine)
      ),
-     fsm AS (DELETE FROM fsm_state WHERE user_id = $1)
+     fsm AS (DELETE FROM fsm_state WHERE user_id = $1),
+     -- both arms by index: notices by recipient, albums by chat
+     pending AS (
+         DELETE FROM outbox
+         WHERE (recipient_id = $1 AND kind <> 'album') OR (kind = 'album' AND chat_id IN (SELECT chat_id FROM mine))
+     )
 DELETE FROM users WHERE id = $1 RETURNING id

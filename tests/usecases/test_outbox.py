@@ -182,3 +182,24 @@ async def test_an_item_that_arrives_during_a_flush_gets_a_flush_of_its_own(useca
 async def forget_all(usecases: UseCases, recipients: list[int]) -> None:
     while notices := await usecases.claim_notices(recipients):
         await usecases.forget_delivered([notice.id for notice in notices])
+
+
+async def test_deleting_a_user_drops_what_is_pending_for_them_or_from_them_and_keeps_the_partners_notice(
+    usecases: UseCases, pool: asyncpg.Pool[Any]
+) -> None:
+    await member(usecases, 1)
+    await member(usecases, 2)
+    await member(usecases, 3)
+    first = await chat_between(usecases, 1, 2)
+    await forget_all(usecases, [1, 2])
+    await usecases.close_chat(2)  # "your partner left" for 1, still pending
+    await chat_between(usecases, 1, 3)
+    await usecases.send_message(1, 10, photo(), media_group_id="album")  # 1's album, not yet flushed
+    await forget_all(usecases, [2, 3])
+
+    await usecases.delete_user(1)
+
+    left = await pool.fetch("SELECT kind, recipient_id, sender_id, chat_id FROM outbox ORDER BY id")
+    assert [(row["kind"], row["recipient_id"]) for row in left] == [("partner_left", 3)]
+    assert all(1 not in (row["recipient_id"], row["sender_id"]) for row in left)
+    assert first not in [row["chat_id"] for row in left]
