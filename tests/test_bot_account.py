@@ -14,7 +14,7 @@ from roulette.bot.texts import help_text
 from roulette.bot.texts import rules_text
 from roulette.domain import Language
 from roulette.i18n import build_i18n
-from roulette.usecases.search import Idle
+from roulette.usecases.search import Unpaired
 from tests.support.flows import PARTNER_LEFT
 from tests.support.flows import after_chat_buttons
 from tests.support.flows import button_data
@@ -127,7 +127,7 @@ async def test_deleteme_yes_erases_the_user_and_ends_their_chat(app: App, telegr
     assert await app.usecases.get_user(alice.id) is None
     assert telegram.texts_to(bob.id) == PARTNER_LEFT
     assert button_data(telegram, bob.id) == after_chat_buttons(chat_id)
-    assert isinstance(await app.usecases.get_current_chat(bob.id), Idle)
+    assert await app.usecases.get_current_chat(bob.id) is Unpaired.IDLE
     assert [item.content.text for item in await app.usecases.get_chat_history(chat_id)] == ["a reply"]
     assert not telegram.texts_to(alice.id)
 

@@ -7,8 +7,7 @@ from datetime import datetime
 from datetime import timedelta
 
 from roulette.bot.app import App
-from roulette.usecases.search import Idle
-from roulette.usecases.search import Searching
+from roulette.usecases.search import Unpaired
 from tests.support.flows import ADMIN_ID
 from tests.support.flows import HINT
 from tests.support.flows import PARTNER_LEFT
@@ -69,10 +68,10 @@ async def test_a_ban_ends_the_users_chat_and_keeps_them_from_searching(app: App,
     assert banned is not None and banned.banned_until is not None
     assert abs(banned.banned_until - (datetime.now(UTC) + timedelta(hours=2))) < timedelta(minutes=1)
     assert telegram.texts_to(alice.id)[-2:] == PARTNER_LEFT
-    assert isinstance(await app.usecases.get_current_chat(alice.id), Idle)
+    assert await app.usecases.get_current_chat(alice.id) is Unpaired.IDLE
     await app.dispatcher.feed_update(app.bot, message_update(bob, "/search"))
     assert telegram.last_text_to(bob.id).startswith("You can't search until")
-    assert isinstance(await app.usecases.get_current_chat(bob.id), Idle)
+    assert await app.usecases.get_current_chat(bob.id) is Unpaired.IDLE
 
 
 async def test_unban_lets_the_user_search_again(app: App, telegram: FakeTelegram) -> None:
@@ -86,7 +85,7 @@ async def test_unban_lets_the_user_search_again(app: App, telegram: FakeTelegram
     unbanned = await app.usecases.get_user(user.id)
     assert unbanned is not None and unbanned.banned_until is None
     await app.dispatcher.feed_update(app.bot, message_update(user, "/search"))
-    assert isinstance(await app.usecases.get_current_chat(user.id), Searching)
+    assert await app.usecases.get_current_chat(user.id) is Unpaired.SEARCHING
 
 
 async def test_admin_commands_explain_their_usage_and_unknown_ids(app: App, telegram: FakeTelegram) -> None:

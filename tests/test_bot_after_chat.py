@@ -10,7 +10,7 @@ from aiogram.types import User
 from roulette.bot.app import App
 from roulette.domain import Reputation
 from roulette.usecases.search import InChat
-from roulette.usecases.search import Searching
+from roulette.usecases.search import Unpaired
 from tests.support.flows import ADMIN_ID
 from tests.support.flows import callback_answers
 from tests.support.flows import onboard
@@ -157,11 +157,11 @@ async def test_blocked_partners_are_never_paired_again(app: App, telegram: FakeT
     await app.dispatcher.feed_update(app.bot, message_update(alice, "/search"))
     await app.dispatcher.feed_update(app.bot, message_update(bob, "/search"))
     for user in (alice, bob):
-        assert isinstance(await app.usecases.get_current_chat(user.id), Searching)
+        assert await app.usecases.get_current_chat(user.id) is Unpaired.SEARCHING
 
     # both are still matched with everybody else
     await onboard(app, carol)
     await app.dispatcher.feed_update(app.bot, message_update(carol, "/search"))
     status = await app.usecases.get_current_chat(carol.id)
     assert isinstance(status, InChat) and status.partner_id == alice.id
-    assert isinstance(await app.usecases.get_current_chat(bob.id), Searching)
+    assert await app.usecases.get_current_chat(bob.id) is Unpaired.SEARCHING

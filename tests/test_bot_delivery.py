@@ -13,9 +13,8 @@ from aiogram.methods import SendMessage
 from aiogram.methods import TelegramMethod
 
 from roulette.bot.app import App
-from roulette.usecases.search import Idle
 from roulette.usecases.search import InChat
-from roulette.usecases.search import Searching
+from roulette.usecases.search import Unpaired
 from tests.support.flows import PARTNER_LEFT
 from tests.support.flows import after_chat_buttons
 from tests.support.flows import button_data
@@ -41,7 +40,7 @@ async def test_a_partner_who_blocked_the_bot_ends_the_chat_at_the_next_message(
     assert telegram.texts_to(alice.id) == PARTNER_LEFT
     assert button_data(telegram, alice.id) == after_chat_buttons(chat_id)
     for user in (alice, bob):
-        assert isinstance(await app.usecases.get_current_chat(user.id), Idle)
+        assert await app.usecases.get_current_chat(user.id) is Unpaired.IDLE
     assert (await app.usecases.get_stats()).active_chats == 0
 
 
@@ -56,7 +55,7 @@ async def test_blocking_the_bot_ends_the_chat_and_tells_the_partner(app: App, te
     assert button_data(telegram, alice.id) == after_chat_buttons(chat_id)
     assert not telegram.sent_to(bob.id)  # nothing can reach a user who blocked the bot
     for user in (alice, bob):
-        assert isinstance(await app.usecases.get_current_chat(user.id), Idle)
+        assert await app.usecases.get_current_chat(user.id) is Unpaired.IDLE
 
 
 async def test_blocking_the_bot_while_searching_leaves_the_queue(app: App, telegram: FakeTelegram) -> None:
@@ -66,10 +65,10 @@ async def test_blocking_the_bot_while_searching_leaves_the_queue(app: App, teleg
 
     await app.dispatcher.feed_update(app.bot, my_chat_member_update(bob, "kicked"))
 
-    assert isinstance(await app.usecases.get_current_chat(bob.id), Idle)
+    assert await app.usecases.get_current_chat(bob.id) is Unpaired.IDLE
     await onboard(app, alice)
     await app.dispatcher.feed_update(app.bot, message_update(alice, "/search"))
-    assert isinstance(await app.usecases.get_current_chat(alice.id), Searching)
+    assert await app.usecases.get_current_chat(alice.id) is Unpaired.SEARCHING
 
 
 async def test_unblocking_the_bot_makes_the_user_findable_again(app: App, telegram: FakeTelegram) -> None:

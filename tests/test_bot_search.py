@@ -10,9 +10,8 @@ from aiogram.methods import SendMessage
 from aiogram.types import InlineKeyboardMarkup
 
 from roulette.bot.app import App
-from roulette.usecases.search import Idle
 from roulette.usecases.search import InChat
-from roulette.usecases.search import Searching
+from roulette.usecases.search import Unpaired
 from tests.support.flows import ADMIN_ID
 from tests.support.flows import CHAT_KEYBOARD
 from tests.support.flows import IDLE_KEYBOARD
@@ -41,7 +40,7 @@ async def test_search_waits_with_a_cancel_button(app: App, telegram: FakeTelegra
 
     assert telegram.last_text_to(loner.id) == LOOKING
     assert reply_keyboard(telegram, loner.id) == SEARCHING_KEYBOARD
-    assert isinstance(await app.usecases.get_current_chat(loner.id), Searching)
+    assert await app.usecases.get_current_chat(loner.id) is Unpaired.SEARCHING
 
 
 async def test_pairing_tells_both_the_partners_reputation_and_shared_interests_and_nothing_identifying(
@@ -90,12 +89,12 @@ async def test_users_of_different_languages_are_not_paired_by_default(app: App, 
     await app.dispatcher.feed_update(app.bot, message_update(english, "/search"))
     await app.dispatcher.feed_update(app.bot, message_update(russian, "/search"))
 
-    assert isinstance(await app.usecases.get_current_chat(english.id), Searching)
-    assert isinstance(await app.usecases.get_current_chat(russian.id), Searching)
+    assert await app.usecases.get_current_chat(english.id) is Unpaired.SEARCHING
+    assert await app.usecases.get_current_chat(russian.id) is Unpaired.SEARCHING
     await app.dispatcher.feed_update(app.bot, message_update(another_english, "/search"))
     status = await app.usecases.get_current_chat(another_english.id)
     assert isinstance(status, InChat) and status.partner_id == english.id
-    assert isinstance(await app.usecases.get_current_chat(russian.id), Searching)
+    assert await app.usecases.get_current_chat(russian.id) is Unpaired.SEARCHING
 
 
 async def test_users_of_different_languages_who_both_accept_any_language_are_paired(
@@ -143,7 +142,7 @@ async def test_search_without_a_finished_profile_asks_to_start(app: App, telegra
 
     for user in (halfway, stranger):
         assert telegram.last_text_to(user.id) == "Please press /start to set up your profile first."
-        assert isinstance(await app.usecases.get_current_chat(user.id), Idle)
+        assert await app.usecases.get_current_chat(user.id) is Unpaired.IDLE
 
 
 async def test_a_banned_user_is_told_until_when_and_does_not_search(app: App, telegram: FakeTelegram) -> None:
@@ -157,7 +156,7 @@ async def test_a_banned_user_is_told_until_when_and_does_not_search(app: App, te
 
     until = user.banned_until.strftime("%Y-%m-%d %H:%M")
     assert telegram.last_text_to(banned.id) == f"You can't search until {until} UTC."
-    assert isinstance(await app.usecases.get_current_chat(banned.id), Idle)
+    assert await app.usecases.get_current_chat(banned.id) is Unpaired.IDLE
 
 
 async def test_the_cancel_button_stops_the_search(app: App, telegram: FakeTelegram) -> None:
@@ -171,7 +170,7 @@ async def test_the_cancel_button_stops_the_search(app: App, telegram: FakeTelegr
     assert edited.reply_markup is None and edited.chat_id == loner.id
     assert telegram.last_text_to(loner.id) == "Search stopped."
     assert reply_keyboard(telegram, loner.id) == IDLE_KEYBOARD
-    assert isinstance(await app.usecases.get_current_chat(loner.id), Idle)
+    assert await app.usecases.get_current_chat(loner.id) is Unpaired.IDLE
 
     await app.dispatcher.feed_update(app.bot, callback_update(loner, "m:cancel"))
     assert callback_answers(telegram)[-1] == "You are not searching."
@@ -187,7 +186,7 @@ async def test_stop_while_searching_stops_the_search_and_then_has_nothing_to_sto
 
     assert telegram.last_text_to(loner.id) == "Search stopped."
     assert reply_keyboard(telegram, loner.id) == IDLE_KEYBOARD
-    assert isinstance(await app.usecases.get_current_chat(loner.id), Idle)
+    assert await app.usecases.get_current_chat(loner.id) is Unpaired.IDLE
 
     await app.dispatcher.feed_update(app.bot, message_update(loner, "/stop"))
     assert telegram.last_text_to(loner.id) == "You are not in a chat."
@@ -206,7 +205,7 @@ async def test_stop_in_a_chat_ends_it_and_offers_both_sides_the_rating_buttons(
     assert reply_keyboard(telegram, alice.id) == reply_keyboard(telegram, bob.id) == IDLE_KEYBOARD
     assert button_data(telegram, alice.id) == button_data(telegram, bob.id) == after_chat_buttons(chat_id)
     for user in (alice, bob):
-        assert isinstance(await app.usecases.get_current_chat(user.id), Idle)
+        assert await app.usecases.get_current_chat(user.id) is Unpaired.IDLE
 
 
 async def test_next_ends_the_chat_for_both_and_searches_again(app: App, telegram: FakeTelegram) -> None:
@@ -223,8 +222,8 @@ async def test_next_ends_the_chat_for_both_and_searches_again(app: App, telegram
     assert isinstance(first_to_alice, SendMessage) and isinstance(first_to_alice.reply_markup, InlineKeyboardMarkup)
     buttons = [button.callback_data for row in first_to_alice.reply_markup.inline_keyboard for button in row]
     assert buttons == after_chat_buttons(chat_id)
-    assert isinstance(await app.usecases.get_current_chat(alice.id), Searching)
-    assert isinstance(await app.usecases.get_current_chat(bob.id), Idle)
+    assert await app.usecases.get_current_chat(alice.id) is Unpaired.SEARCHING
+    assert await app.usecases.get_current_chat(bob.id) is Unpaired.IDLE
 
 
 async def test_next_finds_a_new_partner_who_is_waiting(app: App, telegram: FakeTelegram) -> None:
@@ -275,7 +274,7 @@ async def test_keyboard_labels_act_as_their_commands_and_are_never_relayed(app: 
     assert telegram.last_text_to(alice.id) == LOOKING
     await app.dispatcher.feed_update(app.bot, message_update(alice, "✖️ Cancel"))
     assert telegram.last_text_to(alice.id) == "Search stopped."
-    assert isinstance(await app.usecases.get_current_chat(alice.id), Idle)
+    assert await app.usecases.get_current_chat(alice.id) is Unpaired.IDLE
 
     chat_id = await start_chat(app, alice, bob)
     telegram.clear()
@@ -296,7 +295,7 @@ async def test_next_from_the_keyboard_ends_the_chat_and_searches(app: App, teleg
 
     assert telegram.texts_to(alice.id) == [*YOU_LEFT, LOOKING]
     assert not telegram.copies_to(bob.id)
-    assert isinstance(await app.usecases.get_current_chat(alice.id), Searching)
+    assert await app.usecases.get_current_chat(alice.id) is Unpaired.SEARCHING
 
 
 async def test_text_that_only_resembles_a_label_is_relayed(app: App, telegram: FakeTelegram) -> None:
@@ -322,5 +321,5 @@ async def test_labels_are_read_in_the_users_language(app: App, telegram: FakeTel
     await app.dispatcher.feed_update(app.bot, message_update(ivan, "⏹ Стоп"))
 
     assert len(telegram.copies_to(olga.id)) == 1
-    assert isinstance(await app.usecases.get_current_chat(ivan.id), Idle)
+    assert await app.usecases.get_current_chat(ivan.id) is Unpaired.IDLE
     assert reply_keyboard(telegram, ivan.id) == [["🔎 Поиск", "👤 Профиль"], ["⚙️ Настройки", "❓ Помощь"]]

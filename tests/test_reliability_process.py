@@ -27,7 +27,7 @@ from roulette.storage.pool import create_pool
 from roulette.storage.uow import Database
 from roulette.usecases import UseCases
 from roulette.usecases.search import InChat
-from roulette.usecases.search import Searching
+from roulette.usecases.search import Unpaired
 from tests.support.bot_process import BotProcess
 from tests.support.figures import no_violations
 from tests.support.figures import report
@@ -124,7 +124,7 @@ async def test_a_partner_who_blocked_the_bot_ends_the_chat_and_is_skipped_until_
     # Carol searches: Bob is not among the candidates while he blocks the bot.
     await carol.send_command("/search")
     await carol.wait_for_text("Looking for a partner", WAIT)
-    assert isinstance(await world.usecases.get_current_chat(carol.id), Searching)
+    assert await world.usecases.get_current_chat(carol.id) is Unpaired.SEARCHING
     # Bob unblocks (Telegram sends my_chat_member: kicked → member), searches, meets Carol.
     await bob.block_bot()
     await bob.unblock_bot()

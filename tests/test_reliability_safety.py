@@ -22,9 +22,8 @@ from aiogram.types import User
 from roulette.bot.app import App
 from roulette.bot.callbacks import Report
 from roulette.domain import ReportReason
-from roulette.usecases.search import Idle
 from roulette.usecases.search import InChat
-from roulette.usecases.search import Searching
+from roulette.usecases.search import Unpaired
 from tests.support.figures import no_violations
 from tests.support.figures import report
 from tests.support.figures import snapshot
@@ -238,7 +237,7 @@ async def test_reports_from_enough_distinct_users_ban_and_end_the_chat_and_admin
     for reporter, chat_id in zip(reporters, chats, strict=True):
         await feed(app, callback_update(reporter, Report(chat_id=chat_id, reason=ReportReason.ABUSE).pack()))
 
-    assert isinstance(await app.usecases.get_current_chat(troll.id), Idle)
+    assert await app.usecases.get_current_chat(troll.id) is Unpaired.IDLE
     assert "Your partner has left the chat" in telegram.texts_to(bystander.id)[-2]
     admin_notes = telegram.texts_to(ADMIN_ID)
     assert len(admin_notes) == len(reporters) and "now banned" in admin_notes[-1]
@@ -246,7 +245,7 @@ async def test_reports_from_enough_distinct_users_ban_and_end_the_chat_and_admin
     user = await app.usecases.get_user(troll.id)
     assert user is not None and user.banned_until is not None
     assert user.banned_until.strftime("%Y-%m-%d %H:%M") in telegram.last_text_to(troll.id)
-    assert not isinstance(await app.usecases.get_current_chat(troll.id), Searching)
+    assert await app.usecases.get_current_chat(troll.id) is not Unpaired.SEARCHING
     # The moderator opens the last report from its notice, and reads the chat without ids or names.
     markup = telegram.last_markup_to(ADMIN_ID)
     assert markup is not None

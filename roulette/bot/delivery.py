@@ -90,7 +90,7 @@ class Courier:
     async def recipient_left(self, user_id: int) -> None:
         """The user blocked the bot: end their chat and tell the partner."""
         closed = await self._usecases.set_bot_blocked(user_id, True)
-        if isinstance(closed, ChatClosed):
+        if closed is not None:
             await self.announce_chat_end(closed, ended_by=user_id)
 
     async def in_language_of(self, user_id: int, text: Callable[[], str]) -> str:

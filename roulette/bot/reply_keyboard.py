@@ -17,7 +17,7 @@ from aiogram.utils.i18n.lazy_proxy import LazyProxy
 
 from roulette.usecases.search import ChatStatus
 from roulette.usecases.search import InChat
-from roulette.usecases.search import Searching
+from roulette.usecases.search import Unpaired
 
 
 class ReplyButton(enum.StrEnum):
@@ -81,4 +81,4 @@ def in_chat() -> ReplyKeyboardMarkup:
 def for_status(status: ChatStatus) -> ReplyKeyboardMarkup:
     if isinstance(status, InChat):
         return in_chat()
-    return searching() if isinstance(status, Searching) else idle()
+    return searching() if status is Unpaired.SEARCHING else idle()

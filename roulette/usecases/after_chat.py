@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
 from datetime import timedelta
+from enum import Enum
+from enum import auto
 from uuid import UUID
 
 from roulette.domain import REVIEW_HOLD_UNTIL
@@ -18,32 +20,14 @@ from roulette.usecases.use_case import now
 REPORT_REASONS = tuple(reason.value for reason in ReportReason)
 
 
-@dataclass(frozen=True, slots=True)
-class Rated:
-    pass
+class Refused(Enum):
+    """Why rating, reporting or blocking a chat's partner stored nothing."""
 
-
-@dataclass(frozen=True, slots=True)
-class AlreadyRated:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class NotYourChat:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class ChatStillActive:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class PartnerGone:
-    """The partner deleted their data: a rating, report or block of them stores nothing."""
-
-
-RateResult = Rated | AlreadyRated | NotYourChat | ChatStillActive | PartnerGone
+    NOT_YOUR_CHAT = auto()
+    CHAT_STILL_ACTIVE = auto()  # a chat is rated once it ended
+    PARTNER_GONE = auto()  # the partner deleted their data: nothing about them is stored
+    ALREADY_RATED = auto()
+    ALREADY_REPORTED = auto()
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,24 +43,9 @@ class Reported:
 
 
 @dataclass(frozen=True, slots=True)
-class AlreadyReported:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
 class Blocked:
     blocked_id: int
     ended_chat: ChatClosed | None
-
-
-@dataclass(frozen=True, slots=True)
-class ReportTarget:
-    chat_id: int
-
-
-@dataclass(frozen=True, slots=True)
-class NothingToReport:
-    pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,21 +58,21 @@ class ReportPolicy:
 
 
 class RatePartner(UseCase):
-    """Like (+1) or dislike (-1) the partner of an ended chat, once per chat."""
+    """Like (+1) or dislike (-1) the partner of an ended chat, once per chat; None once stored."""
 
-    async def __call__(self, user_id: int, chat_id: int, value: int) -> RateResult:
+    async def __call__(self, user_id: int, chat_id: int, value: int) -> Refused | None:
         if value not in (1, -1):
             raise ValueError("a rating is +1 or -1")
         async with self.db.uow() as uow:
             outcome = await uow.safety.rate(chat_id, user_id, value)
             await uow.commit()
         if not outcome.member:
-            return NotYourChat()
+            return Refused.NOT_YOUR_CHAT
         if not outcome.ended:
-            return ChatStillActive()
+            return Refused.CHAT_STILL_ACTIVE
         if outcome.partner_deleted:
-            return PartnerGone()
-        return Rated() if outcome.inserted else AlreadyRated()
+            return Refused.PARTNER_GONE
+        return None if outcome.inserted else Refused.ALREADY_RATED
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,18 +94,18 @@ class ReportPartner(UseCase):
         *,
         evidence_copy_id: int | None = None,
         block: bool = True,
-    ) -> Reported | AlreadyReported | NotYourChat | PartnerGone:
+    ) -> Reported | Refused:
         if reason not in REPORT_REASONS:
             raise ValueError(f"unknown report reason {reason!r}")
         at = now()
         async with self.db.uow() as uow:
             filed = await uow.safety.report(chat_id, user_id, reason, evidence_copy_id)
             if not filed.member:
-                return NotYourChat()
+                return Refused.NOT_YOUR_CHAT
             if filed.reported_id is None:
-                return PartnerGone()
+                return Refused.PARTNER_GONE
             if filed.report_id is None or filed.token is None:
-                return AlreadyReported()
+                return Refused.ALREADY_REPORTED
             reported_id = filed.reported_id
             ended: list[tuple[ChatClosed, int]] = []
             if block:
@@ -169,29 +138,29 @@ class ReportPartner(UseCase):
 
 
 class FindReportable(UseCase):
-    """The chat a `/report` is about: the one the replied-to partner's message came from, else
-    the user's current chat."""
+    """The id of the chat a `/report` is about: the one the replied-to partner's message came from,
+    else the user's current chat; None when there is none."""
 
-    async def __call__(self, user_id: int, replied_copy_id: int | None) -> ReportTarget | NothingToReport:
+    async def __call__(self, user_id: int, replied_copy_id: int | None) -> int | None:
         async with self.db.uow() as uow:
             if replied_copy_id is not None:
                 chat_id = await uow.safety.reportable_chat(user_id, replied_copy_id)
             else:
                 active = await uow.chats.active_chat_of(user_id)
                 chat_id = active.chat_id if active is not None else None
-        return ReportTarget(chat_id) if chat_id is not None else NothingToReport()
+        return chat_id
 
 
 class BlockPartner(UseCase):
     """Never pair the user with this chat's partner again; ends the chat if still active."""
 
-    async def __call__(self, user_id: int, chat_id: int) -> Blocked | NotYourChat | PartnerGone:
+    async def __call__(self, user_id: int, chat_id: int) -> Blocked | Refused:
         async with self.db.uow() as uow:
             outcome = await uow.safety.block(chat_id, user_id)
             if not outcome.member:
-                return NotYourChat()
+                return Refused.NOT_YOUR_CHAT
             if outcome.blocked_id is None:
-                return PartnerGone()
+                return Refused.PARTNER_GONE
             ended: ActiveChat | None = None
             active = await uow.chats.active_chat_of(user_id)
             if active is not None and active.chat_id == chat_id:

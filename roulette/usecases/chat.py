@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from dataclasses import field
+from enum import Enum
+from enum import auto
+from typing import Literal
 
 from roulette.domain import MediaDelivery
 from roulette.domain import MessageContent
@@ -24,14 +27,13 @@ class Relay:
     media: MediaDelivery = MediaDelivery.SHOWN  # how photos and videos reach the partner
 
 
-@dataclass(frozen=True, slots=True)
-class AlreadyRelayed:
-    """The same message was stored and relayed before (the update arrived twice)."""
+class NotRelayed(Enum):
+    """Why a message or an edit is not copied to a partner."""
 
-
-@dataclass(frozen=True, slots=True)
-class NotInChat:
-    pass
+    NOT_IN_CHAT = auto()
+    ALREADY_RELAYED = auto()  # stored and relayed before: the update arrived twice
+    FLOODED = auto()  # the sender is over the flood limit: nothing was stored
+    NO_COPY_TO_EDIT = auto()  # the edited message is not in an active chat, or was never relayed
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,12 +43,7 @@ class AwaitingInput:
     state: str
 
 
-@dataclass(frozen=True, slots=True)
-class Flooded:
-    """The sender is over the flood limit; the message was not stored or relayed."""
-
-
-SendResult = Relay | AlreadyRelayed | NotInChat | Flooded | AwaitingInput
+SendResult = Relay | AwaitingInput | Literal[NotRelayed.NOT_IN_CHAT, NotRelayed.ALREADY_RELAYED, NotRelayed.FLOODED]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,11 +71,6 @@ class EditRelay:
 
 
 @dataclass(frozen=True, slots=True)
-class EditNotRelayable:
-    """The message is not in an active chat, or was never relayed."""
-
-
-@dataclass(frozen=True, slots=True)
 class ChatClosed:
     chat_id: int
     partner_id: int
@@ -87,11 +79,6 @@ class ChatClosed:
     def of(cls, ended: ActiveChat | None) -> ChatClosed | None:
         """The chat a change ended, if it ended one."""
         return cls(ended.chat_id, ended.partner_id) if ended is not None else None
-
-
-@dataclass(frozen=True, slots=True)
-class NoChat:
-    """Nothing to close: already closed, or never in one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,11 +116,11 @@ class SendMessage(UseCase):
         if stored.awaiting_input is not None:
             return AwaitingInput(stored.awaiting_input)
         if stored.chat_id is None or stored.partner_id is None:
-            return NotInChat()
+            return NotRelayed.NOT_IN_CHAT
         if stored.flooded or stored.message_id is None:
-            return Flooded()
+            return NotRelayed.FLOODED
         if stored.relayed_message_id is not None:
-            return AlreadyRelayed()
+            return NotRelayed.ALREADY_RELAYED
         return Relay(
             stored.message_id,
             stored.chat_id,
@@ -159,7 +146,7 @@ class EditMessage(UseCase):
 
     async def __call__(
         self, sender_id: int, source_message_id: int, *, text: str | None = None, caption: str | None = None
-    ) -> EditRelay | EditNotRelayable | Flooded:
+    ) -> EditRelay | NotRelayed:
         check_edit(text=text, caption=caption)
         async with self.db.uow() as uow:
             edited = await uow.messages.record_edit(
@@ -167,19 +154,19 @@ class EditMessage(UseCase):
             )
             await uow.commit()
         if edited.flooded:
-            return Flooded()
+            return NotRelayed.FLOODED
         if edited.partner_id is None or edited.relayed_message_id is None:
-            return EditNotRelayable()
+            return NotRelayed.NO_COPY_TO_EDIT
         return EditRelay(
             edited.partner_id, edited.relayed_message_id, media_delivery(edited.partner_media, edited.partner_age)
         )
 
 
 class CloseChat(UseCase):
-    """End the user's chat for both sides; idempotent."""
+    """End the user's chat for both sides; idempotent (None: there was no chat to end)."""
 
-    async def __call__(self, user_id: int, reason: str = "stop") -> ChatClosed | NoChat:
+    async def __call__(self, user_id: int, reason: str = "stop") -> ChatClosed | None:
         async with self.db.uow() as uow:
             ended = await uow.chats.end_active_chat_of(user_id, reason, tell_leaver=True)
             await uow.commit()
-        return ChatClosed.of(ended) or NoChat()
+        return ChatClosed.of(ended)

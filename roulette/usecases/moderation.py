@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
 from datetime import timedelta
+from enum import Enum
+from enum import auto
 from uuid import UUID
 
 from roulette.domain import Message
@@ -18,7 +20,6 @@ from roulette.storage.moderation import QueuedReport
 from roulette.storage.safety import Stats
 from roulette.usecases.account import UserNotFound
 from roulette.usecases.chat import ChatClosed
-from roulette.usecases.chat import NoChat
 from roulette.usecases.use_case import UseCase
 from roulette.usecases.use_case import now
 
@@ -47,9 +48,9 @@ class BanUser(UseCase):
 
 
 class SetBotBlocked(UseCase):
-    """The user blocked the bot (their chat ends, search stops) or unblocked it."""
+    """The user blocked the bot (their chat ends, search stops) or unblocked it; the chat it ended."""
 
-    async def __call__(self, user_id: int, blocked: bool) -> ChatClosed | NoChat:
+    async def __call__(self, user_id: int, blocked: bool) -> ChatClosed | None:
         async with self.db.uow() as uow:
             await uow.users.set_bot_blocked(user_id, blocked)
             ended = None
@@ -58,7 +59,7 @@ class SetBotBlocked(UseCase):
                 await uow.queue.dequeue(user_id)
                 ended = await uow.chats.end_active_chat_of(user_id, "bot_blocked")
             await uow.commit()
-        return ChatClosed.of(ended) or NoChat()
+        return ChatClosed.of(ended)
 
 
 class GetChatHistory(UseCase):
@@ -86,9 +87,9 @@ class GetStats(UseCase):
 REPORT_QUEUE_LIMIT = 20
 
 
-@dataclass(frozen=True, slots=True)
-class ReportNotFound:
-    pass
+class ReportUnavailable(Enum):
+    NOT_FOUND = auto()
+    ALREADY_CLOSED = auto()
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,11 +109,6 @@ class ReportClosed:
     lifted: bool
 
 
-@dataclass(frozen=True, slots=True)
-class ReportAlreadyClosed:
-    pass
-
-
 class ListReports(UseCase):
     async def __call__(self, admin_id: int) -> list[QueuedReport]:
         async with self.db.uow() as uow:
@@ -123,11 +119,11 @@ class ListReports(UseCase):
 
 
 class OpenReport(UseCase):
-    async def __call__(self, admin_id: int, token: UUID) -> ReportView | ReportNotFound:
+    async def __call__(self, admin_id: int, token: UUID) -> ReportView | ReportUnavailable:
         async with self.db.uow() as uow:
             report = await uow.moderation.report(token)
             if report is None:
-                return ReportNotFound()
+                return ReportUnavailable.NOT_FOUND
             messages = await uow.moderation.evidence(report.id)
             await uow.moderation.audit(admin_id, "open_report", report_id=report.id)
             await uow.commit()
@@ -139,11 +135,11 @@ class OpenReport(UseCase):
 class RevealReported(UseCase):
     """The reported user's Telegram id, which an admin needs to ban them; the reveal is logged."""
 
-    async def __call__(self, admin_id: int, token: UUID) -> int | ReportNotFound:
+    async def __call__(self, admin_id: int, token: UUID) -> int | ReportUnavailable:
         async with self.db.uow() as uow:
             report = await uow.moderation.report(token)
             if report is None:
-                return ReportNotFound()
+                return ReportUnavailable.NOT_FOUND
             await uow.moderation.audit(admin_id, "reveal", report_id=report.id, target_user_id=report.reported_id)
             await uow.commit()
         return report.reported_id
@@ -152,13 +148,12 @@ class RevealReported(UseCase):
 class CloseReport(UseCase):
     """Close a report, keeping the reported user's ban (or hold) or lifting it."""
 
-    async def __call__(
-        self, admin_id: int, token: UUID, *, lift: bool
-    ) -> ReportClosed | ReportAlreadyClosed | ReportNotFound:
+    async def __call__(self, admin_id: int, token: UUID, *, lift: bool) -> ReportClosed | ReportUnavailable:
         async with self.db.uow() as uow:
             closed = await uow.moderation.close(token, "ban_lifted" if lift else "ban_kept", admin_id)
             if closed is None:
-                return ReportNotFound() if await uow.moderation.report(token) is None else ReportAlreadyClosed()
+                missing = await uow.moderation.report(token) is None
+                return ReportUnavailable.NOT_FOUND if missing else ReportUnavailable.ALREADY_CLOSED
             report_id, reported_id = closed
             if lift:
                 await uow.users.set_banned_until(reported_id, None)

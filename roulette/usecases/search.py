@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
+from enum import auto
 
 from roulette.domain import User
 from roulette.domain import pairing_obstacle
@@ -25,43 +27,12 @@ class Paired:
         return self.me.profile.interests.shared_with(self.partner.profile.interests)
 
 
-@dataclass(frozen=True, slots=True)
-class Waiting:
-    pass
+class SearchOutcome(Enum):
+    """What a search found when there is nothing more to tell."""
 
-
-@dataclass(frozen=True, slots=True)
-class AlreadyInChat:
-    chat_id: int
-    partner_id: int
-
-
-@dataclass(frozen=True, slots=True)
-class AlreadySearching:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class ProfileIncomplete:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class Banned:
-    until: datetime
-
-
-SearchResult = Paired | Waiting | AlreadyInChat | AlreadySearching | ProfileIncomplete | Banned | UserNotFound
-
-
-@dataclass(frozen=True, slots=True)
-class SearchCancelled:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class NotSearching:
-    pass
+    WAITING = auto()  # queued until a partner comes
+    ALREADY_SEARCHING = auto()
+    PROFILE_INCOMPLETE = auto()
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,16 +42,21 @@ class InChat:
 
 
 @dataclass(frozen=True, slots=True)
-class Searching:
-    pass
+class Banned:
+    until: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class Idle:
-    pass
+SearchResult = Paired | SearchOutcome | InChat | Banned | UserNotFound  # InChat: already in one
 
 
-ChatStatus = InChat | Searching | Idle
+class Unpaired(Enum):
+    """Where a user stands who is in no chat."""
+
+    SEARCHING = auto()
+    IDLE = auto()
+
+
+ChatStatus = InChat | Unpaired
 
 
 class StartSearch(UseCase):
@@ -96,14 +72,14 @@ class StartSearch(UseCase):
             return UserNotFound(user_id)
         me = outcome.me
         if not outcome.complete:
-            return ProfileIncomplete()
+            return SearchOutcome.PROFILE_INCOMPLETE
         if outcome.banned:
             assert me.banned_until is not None
             return Banned(me.banned_until)
         if outcome.active_chat is not None:
-            return AlreadyInChat(outcome.active_chat.chat_id, outcome.active_chat.partner_id)
+            return InChat(outcome.active_chat.chat_id, outcome.active_chat.partner_id)
         if outcome.searching:
-            return AlreadySearching()
+            return SearchOutcome.ALREADY_SEARCHING
         if outcome.partner is not None:
             assert outcome.chat_id is not None
             reason = pairing_obstacle(me, outcome.partner)
@@ -111,15 +87,17 @@ class StartSearch(UseCase):
                 log.error("chat %s paired against the rules: %s", outcome.chat_id, reason)
             return Paired(outcome.chat_id, partner=outcome.partner, me=me)
         assert outcome.queued
-        return Waiting()
+        return SearchOutcome.WAITING
 
 
 class CancelSearch(UseCase):
-    async def __call__(self, user_id: int) -> SearchCancelled | NotSearching:
+    """Leave the queue; False when the user was not in it."""
+
+    async def __call__(self, user_id: int) -> bool:
         async with self.db.uow() as uow:
             removed = await uow.queue.dequeue(user_id)
             await uow.commit()
-        return SearchCancelled() if removed else NotSearching()
+        return removed
 
 
 class GetCurrentChat(UseCase):
@@ -130,4 +108,4 @@ class GetCurrentChat(UseCase):
             active = await uow.chats.active_chat_of(user_id)
             if active is not None:
                 return InChat(active.chat_id, active.partner_id)
-            return Searching() if await uow.queue.is_searching(user_id) else Idle()
+            return Unpaired.SEARCHING if await uow.queue.is_searching(user_id) else Unpaired.IDLE

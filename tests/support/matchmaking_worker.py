@@ -16,6 +16,7 @@ from collections import Counter
 
 from roulette.storage.pool import create_pool
 from roulette.storage.uow import Database
+from roulette.usecases.search import SearchOutcome
 from roulette.usecases.search import StartSearch
 
 POOL_SIZE = 8
@@ -30,7 +31,7 @@ async def search_for_everyone(database_url: str, user_ids: list[int]) -> Counter
         results = await asyncio.gather(*(start_search(user_id) for user_id in user_ids))
     finally:
         await pool.close()
-    return Counter(type(result).__name__ for result in results)
+    return Counter(result.name if isinstance(result, SearchOutcome) else type(result).__name__ for result in results)
 
 
 def main() -> None:

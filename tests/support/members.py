@@ -18,7 +18,7 @@ from roulette.domain import User
 from roulette.usecases import UseCases
 from roulette.usecases.chat import ChatClosed
 from roulette.usecases.search import Paired
-from roulette.usecases.search import Waiting
+from roulette.usecases.search import SearchOutcome
 
 MAN, WOMAN = Gender.MALE, Gender.FEMALE
 ANYONE = PartnerGender.ANY
@@ -45,7 +45,7 @@ async def member(
 
 async def chat_between(usecases: UseCases, first: int, second: int) -> int:
     """`first` waits, `second` searches and gets `first`: the new chat's id."""
-    assert await usecases.start_search(first) == Waiting()
+    assert await usecases.start_search(first) is SearchOutcome.WAITING
     result = await usecases.start_search(second)
     assert isinstance(result, Paired) and result.partner.id == first
     return result.chat_id

@@ -21,8 +21,8 @@ from roulette.usecases import UseCases
 from roulette.usecases.account import Deleted
 from roulette.usecases.account import UserNotFound
 from roulette.usecases.chat import ChatClosed
-from roulette.usecases.search import Idle
-from roulette.usecases.search import Waiting
+from roulette.usecases.search import SearchOutcome
+from roulette.usecases.search import Unpaired
 from tests.support.members import MAN
 from tests.support.members import WOMAN
 from tests.support.members import chat_between
@@ -150,19 +150,19 @@ async def test_deleting_a_user_erases_them_and_their_messages_and_ends_their_cha
     assert await usecases.delete_user(1) == Deleted(ChatClosed(chat_id, partner_id=2))
 
     assert await usecases.get_user(1) is None
-    assert await usecases.get_current_chat(2) == Idle()
+    assert await usecases.get_current_chat(2) is Unpaired.IDLE
     assert [(m.sender_id, m.content.text) for m in await usecases.get_chat_history(chat_id)] == [(2, "theirs")]
 
 
 async def test_deleting_a_searching_user_takes_them_out_of_the_queue(usecases: UseCases) -> None:
     await member(usecases, 1)
-    assert await usecases.start_search(1) == Waiting()
+    assert await usecases.start_search(1) is SearchOutcome.WAITING
 
     assert await usecases.delete_user(1) == Deleted(None)
 
     assert (await usecases.get_stats()).searching == 0
     await member(usecases, 2)
-    assert await usecases.start_search(2) == Waiting()
+    assert await usecases.start_search(2) is SearchOutcome.WAITING
 
 
 async def test_deleting_an_unknown_user_says_so(usecases: UseCases) -> None:
@@ -178,5 +178,5 @@ async def test_a_block_against_a_deleted_user_still_holds_when_they_come_back(us
 
     await member(usecases, 2)
 
-    assert await usecases.start_search(2) == Waiting()
-    assert await usecases.start_search(1) == Waiting()
+    assert await usecases.start_search(2) is SearchOutcome.WAITING
+    assert await usecases.start_search(1) is SearchOutcome.WAITING

@@ -13,21 +13,17 @@ import pytest
 from roulette.domain import Reputation
 from roulette.storage.uow import Database
 from roulette.usecases import UseCases
-from roulette.usecases.after_chat import AlreadyRated
-from roulette.usecases.after_chat import AlreadyReported
 from roulette.usecases.after_chat import Blocked
-from roulette.usecases.after_chat import ChatStillActive
-from roulette.usecases.after_chat import NotYourChat
-from roulette.usecases.after_chat import Rated
+from roulette.usecases.after_chat import Refused
 from roulette.usecases.after_chat import Reported
 from roulette.usecases.after_chat import ReportPartner
 from roulette.usecases.after_chat import ReportPolicy
 from roulette.usecases.chat import ChatClosed
 from roulette.usecases.search import Banned
-from roulette.usecases.search import Idle
 from roulette.usecases.search import InChat
 from roulette.usecases.search import Paired
-from roulette.usecases.search import Waiting
+from roulette.usecases.search import SearchOutcome
+from roulette.usecases.search import Unpaired
 from tests.support.members import chat_between
 from tests.support.members import ended_chat_between
 from tests.support.members import member
@@ -43,9 +39,9 @@ async def test_a_partner_can_be_liked_once_per_chat(usecases: UseCases) -> None:
     await member(usecases, 2)
     chat_id = await ended_chat_between(usecases, 1, 2)
 
-    assert await usecases.rate_partner(1, chat_id, 1) == Rated()
-    assert await usecases.rate_partner(1, chat_id, 1) == AlreadyRated()
-    assert await usecases.rate_partner(1, chat_id, -1) == AlreadyRated()
+    assert await usecases.rate_partner(1, chat_id, 1) is None
+    assert await usecases.rate_partner(1, chat_id, 1) is Refused.ALREADY_RATED
+    assert await usecases.rate_partner(1, chat_id, -1) is Refused.ALREADY_RATED
 
     rated = await usecases.get_user(2)
     assert rated is not None and rated.reputation == Reputation(likes=1, dislikes=0)
@@ -57,9 +53,9 @@ async def test_each_side_rates_the_other_and_reputation_adds_up(usecases: UseCas
     first = await ended_chat_between(usecases, 1, 2)
     second = await ended_chat_between(usecases, 3, 2)
 
-    assert await usecases.rate_partner(1, first, -1) == Rated()
-    assert await usecases.rate_partner(2, first, 1) == Rated()
-    assert await usecases.rate_partner(3, second, 1) == Rated()
+    assert await usecases.rate_partner(1, first, -1) is None
+    assert await usecases.rate_partner(2, first, 1) is None
+    assert await usecases.rate_partner(3, second, 1) is None
 
     one, two = await usecases.get_user(1), await usecases.get_user(2)
     assert one is not None and one.reputation == Reputation(likes=1, dislikes=0)
@@ -71,8 +67,8 @@ async def test_only_the_two_sides_of_a_chat_may_rate_it(usecases: UseCases) -> N
         await member(usecases, user_id)
     chat_id = await ended_chat_between(usecases, 1, 2)
 
-    assert await usecases.rate_partner(3, chat_id, 1) == NotYourChat()
-    assert await usecases.rate_partner(1, chat_id + 1000, 1) == NotYourChat()
+    assert await usecases.rate_partner(3, chat_id, 1) is Refused.NOT_YOUR_CHAT
+    assert await usecases.rate_partner(1, chat_id + 1000, 1) is Refused.NOT_YOUR_CHAT
 
 
 async def test_a_chat_cannot_be_rated_while_it_is_going_on(usecases: UseCases) -> None:
@@ -80,7 +76,7 @@ async def test_a_chat_cannot_be_rated_while_it_is_going_on(usecases: UseCases) -
     await member(usecases, 2)
     chat_id = await chat_between(usecases, 1, 2)
 
-    assert await usecases.rate_partner(1, chat_id, 1) == ChatStillActive()
+    assert await usecases.rate_partner(1, chat_id, 1) is Refused.CHAT_STILL_ACTIVE
     partner = await usecases.get_user(2)
     assert partner is not None and partner.reputation == Reputation()
 
@@ -127,7 +123,7 @@ async def test_a_partner_can_be_reported_during_the_chat(usecases: UseCases, rep
     # the report blocks the pair, which ends the chat
     assert isinstance(result, Reported) and result.blocked
     assert result.ended == ((ChatClosed(chat_id, partner_id=1), 2),)
-    assert await usecases.get_current_chat(1) == Idle()
+    assert await usecases.get_current_chat(1) is Unpaired.IDLE
 
 
 async def test_a_report_without_a_block_leaves_the_chat_going(
@@ -150,7 +146,7 @@ async def test_reports_from_enough_distinct_users_ban_the_reported_one_and_take_
         await member(usecases, user_id)
     first = await ended_chat_between(usecases, 1, 2)
     second = await ended_chat_between(usecases, 1, 3)
-    assert await usecases.start_search(1) == Waiting()
+    assert await usecases.start_search(1) is SearchOutcome.WAITING
     before = datetime.now(UTC)
 
     assert banned_nobody(await report_partner(2, first, "spam"), about=1)
@@ -159,7 +155,7 @@ async def test_reports_from_enough_distinct_users_ban_the_reported_one_and_take_
     assert isinstance(reported, Reported) and reported.reported_id == 1
     assert reported.banned_until is not None
     assert before + timedelta(hours=6) <= reported.banned_until <= datetime.now(UTC) + timedelta(hours=6)
-    assert await usecases.get_current_chat(1) == Idle()
+    assert await usecases.get_current_chat(1) is Unpaired.IDLE
     assert await usecases.start_search(1) == Banned(reported.banned_until)
     user = await usecases.get_user(1)
     assert user is not None and user.banned_until == reported.banned_until
@@ -172,7 +168,7 @@ async def test_one_user_reporting_twice_counts_once(usecases: UseCases, report_p
     second = await ended_chat_between(usecases, 1, 2)
 
     assert banned_nobody(await report_partner(2, first, "spam"), about=1)
-    assert await report_partner(2, first, "abuse") == AlreadyReported()
+    assert await report_partner(2, first, "abuse") is Refused.ALREADY_REPORTED
     # another chat with the same reporter: a new report, still a single reporter
     assert banned_nobody(await report_partner(2, second, "spam"), about=1)
     user = await usecases.get_user(1)
@@ -197,8 +193,8 @@ async def test_only_the_two_sides_of_a_chat_may_report_it(usecases: UseCases, re
         await member(usecases, user_id)
     chat_id = await ended_chat_between(usecases, 1, 2)
 
-    assert await report_partner(3, chat_id, "spam") == NotYourChat()
-    assert await report_partner(1, chat_id + 1000, "spam") == NotYourChat()
+    assert await report_partner(3, chat_id, "spam") is Refused.NOT_YOUR_CHAT
+    assert await report_partner(1, chat_id + 1000, "spam") is Refused.NOT_YOUR_CHAT
 
 
 async def test_a_report_needs_a_known_reason(usecases: UseCases, report_partner: ReportPartner) -> None:
@@ -219,8 +215,8 @@ async def test_blocking_the_partner_ends_the_chat(usecases: UseCases) -> None:
 
     assert await usecases.block_partner(1, chat_id) == Blocked(blocked_id=2, ended_chat=ChatClosed(chat_id, 2))
 
-    assert await usecases.get_current_chat(1) == Idle()
-    assert await usecases.get_current_chat(2) == Idle()
+    assert await usecases.get_current_chat(1) is Unpaired.IDLE
+    assert await usecases.get_current_chat(2) is Unpaired.IDLE
 
 
 @pytest.mark.parametrize("blocker", [1, 2])
@@ -233,8 +229,8 @@ async def test_a_blocked_pair_is_never_paired_again_even_when_both_search(
     chat_id = await chat_between(usecases, 1, 2)
     await usecases.block_partner(blocker, chat_id)
 
-    assert await usecases.start_search(first_to_search) == Waiting()
-    assert await usecases.start_search(3 - first_to_search) == Waiting()
+    assert await usecases.start_search(first_to_search) is SearchOutcome.WAITING
+    assert await usecases.start_search(3 - first_to_search) is SearchOutcome.WAITING
     # both are still available to anyone else
     result = await usecases.start_search(3)
     assert isinstance(result, Paired) and result.partner.id == first_to_search
@@ -257,5 +253,5 @@ async def test_only_the_two_sides_of_a_chat_may_block_through_it(usecases: UseCa
         await member(usecases, user_id)
     chat_id = await chat_between(usecases, 1, 2)
 
-    assert await usecases.block_partner(3, chat_id) == NotYourChat()
+    assert await usecases.block_partner(3, chat_id) is Refused.NOT_YOUR_CHAT
     assert await usecases.get_current_chat(1) == InChat(chat_id, partner_id=2)

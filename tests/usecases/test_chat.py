@@ -12,16 +12,12 @@ from roulette.domain import MessageContent
 from roulette.domain import MessageKind
 from roulette.storage.uow import Database
 from roulette.usecases import UseCases
-from roulette.usecases.chat import AlreadyRelayed
 from roulette.usecases.chat import ChatClosed
-from roulette.usecases.chat import EditNotRelayable
 from roulette.usecases.chat import EditRelay
-from roulette.usecases.chat import Flooded
 from roulette.usecases.chat import FloodPolicy
-from roulette.usecases.chat import NoChat
-from roulette.usecases.chat import NotInChat
+from roulette.usecases.chat import NotRelayed
 from roulette.usecases.chat import Relay
-from roulette.usecases.search import Idle
+from roulette.usecases.search import Unpaired
 from tests.support.members import chat_between
 from tests.support.members import ended_chat_between
 from tests.support.members import member
@@ -46,10 +42,10 @@ async def test_a_message_is_relayed_to_the_partner(usecases: UseCases) -> None:
 async def test_a_message_outside_a_chat_is_not_relayed(usecases: UseCases) -> None:
     await member(usecases, 1)
     await member(usecases, 2)
-    assert await usecases.send_message(1, 10, MessageContent.text_message("anyone?")) == NotInChat()
+    assert await usecases.send_message(1, 10, MessageContent.text_message("anyone?")) is NotRelayed.NOT_IN_CHAT
     await ended_chat_between(usecases, 1, 2)
-    assert await usecases.send_message(1, 11, MessageContent.text_message("still there?")) == NotInChat()
-    assert await usecases.send_message(404, 1, MessageContent.text_message("hi")) == NotInChat()
+    assert await usecases.send_message(1, 11, MessageContent.text_message("still there?")) is NotRelayed.NOT_IN_CHAT
+    assert await usecases.send_message(404, 1, MessageContent.text_message("hi")) is NotRelayed.NOT_IN_CHAT
 
 
 async def test_the_same_message_delivered_twice_is_stored_and_relayed_once(usecases: UseCases) -> None:
@@ -61,7 +57,7 @@ async def test_the_same_message_delivered_twice_is_stored_and_relayed_once(useca
     assert isinstance(sent, Relay)
     await usecases.record_relayed(sent.message_id, 500)
 
-    assert await usecases.send_message(1, 10, content) == AlreadyRelayed()
+    assert await usecases.send_message(1, 10, content) is NotRelayed.ALREADY_RELAYED
     assert len(await usecases.get_chat_history(chat_id)) == 1
 
 
@@ -86,7 +82,8 @@ async def test_a_sender_over_the_flood_limit_is_held_back(db: Database, usecases
 
     results = [await send(1, source, MessageContent.text_message(f"#{source}")) for source in range(5)]
 
-    assert [type(result) for result in results] == [Relay, Relay, Relay, Flooded, Flooded]
+    assert [isinstance(result, Relay) for result in results] == [True, True, True, False, False]
+    assert results[3:] == [NotRelayed.FLOODED, NotRelayed.FLOODED]
     assert isinstance(await send(2, 1, MessageContent.text_message("the partner is not held back")), Relay)
     assert [m.content.text for m in await usecases.get_chat_history(chat_id)] == [
         "#0",
@@ -186,9 +183,9 @@ async def test_an_edit_of_a_message_the_partner_never_got_is_not_relayed(usecase
     await chat_between(usecases, 1, 2)
     await usecases.send_message(1, 10, MessageContent.text_message("not delivered yet"))
 
-    assert await usecases.edit_message(1, 10, text="edited") == EditNotRelayable()
-    assert await usecases.edit_message(1, 11, text="never sent") == EditNotRelayable()
-    assert await usecases.edit_message(2, 10, text="not mine") == EditNotRelayable()
+    assert await usecases.edit_message(1, 10, text="edited") is NotRelayed.NO_COPY_TO_EDIT
+    assert await usecases.edit_message(1, 11, text="never sent") is NotRelayed.NO_COPY_TO_EDIT
+    assert await usecases.edit_message(2, 10, text="not mine") is NotRelayed.NO_COPY_TO_EDIT
 
 
 async def test_an_edit_after_the_chat_ended_is_not_relayed(usecases: UseCases) -> None:
@@ -200,7 +197,7 @@ async def test_an_edit_after_the_chat_ended_is_not_relayed(usecases: UseCases) -
     await usecases.record_relayed(sent.message_id, 500)
     await usecases.close_chat(2)
 
-    assert await usecases.edit_message(1, 10, text="bye!") == EditNotRelayable()
+    assert await usecases.edit_message(1, 10, text="bye!") is NotRelayed.NO_COPY_TO_EDIT
     [stored] = await usecases.get_chat_history(chat_id)
     assert stored.content.text == "bye"
 
@@ -246,8 +243,8 @@ async def test_closing_a_chat_frees_both_sides_and_names_the_partner(usecases: U
 
     assert await usecases.close_chat(1) == ChatClosed(chat_id, partner_id=2)
 
-    assert await usecases.get_current_chat(1) == Idle()
-    assert await usecases.get_current_chat(2) == Idle()
+    assert await usecases.get_current_chat(1) is Unpaired.IDLE
+    assert await usecases.get_current_chat(2) is Unpaired.IDLE
     assert (await usecases.get_stats()).active_chats == 0
 
 
@@ -256,9 +253,9 @@ async def test_closing_an_already_closed_chat_changes_nothing(usecases: UseCases
     await member(usecases, 2)
     await ended_chat_between(usecases, 1, 2)
 
-    assert await usecases.close_chat(1) == NoChat()
-    assert await usecases.close_chat(2) == NoChat()
-    assert await usecases.close_chat(404) == NoChat()
+    assert await usecases.close_chat(1) is None
+    assert await usecases.close_chat(2) is None
+    assert await usecases.close_chat(404) is None
 
 
 async def test_after_closing_both_can_meet_someone_new(usecases: UseCases) -> None:
@@ -281,7 +278,7 @@ async def test_edits_count_against_the_flood_limit_like_messages(db: Database, u
 
     edits = [await guarded.edit_message(1, 10, text=f"edit #{n}") for n in range(4)]
 
-    assert edits == [EditRelay(2, 500), EditRelay(2, 500), Flooded(), Flooded()]
+    assert edits == [EditRelay(2, 500), EditRelay(2, 500), NotRelayed.FLOODED, NotRelayed.FLOODED]
     [stored] = await usecases.get_chat_history(chat_id)
     assert stored.content.text == "edit #1"  # a flooded edit is not stored either
-    assert await guarded.send_message(1, 11, MessageContent.text_message("more")) == Flooded()
+    assert await guarded.send_message(1, 11, MessageContent.text_message("more")) is NotRelayed.FLOODED

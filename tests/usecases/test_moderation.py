@@ -13,10 +13,9 @@ from roulette.domain import MessageContent
 from roulette.usecases import UseCases
 from roulette.usecases.account import UserNotFound
 from roulette.usecases.chat import ChatClosed
-from roulette.usecases.chat import NoChat
 from roulette.usecases.search import Banned
-from roulette.usecases.search import Idle
-from roulette.usecases.search import Waiting
+from roulette.usecases.search import SearchOutcome
+from roulette.usecases.search import Unpaired
 from tests.support.flows import ADMIN_ID
 from tests.support.members import chat_between
 from tests.support.members import ended_chat_between
@@ -36,14 +35,14 @@ async def test_a_ban_ends_the_chat_and_the_search_until_it_is_lifted(usecases: U
     user, ended = banned
     assert ended == ChatClosed(chat_id, partner_id=2)
     assert user.banned_until is not None and user.banned_until > datetime.now(UTC) + timedelta(hours=23)
-    assert await usecases.get_current_chat(2) == Idle()
+    assert await usecases.get_current_chat(2) is Unpaired.IDLE
     assert await usecases.start_search(1) == Banned(user.banned_until)
 
     unbanned = await usecases.ban_user(ADMIN_ID, 1, None)
 
     assert not isinstance(unbanned, UserNotFound)
     assert unbanned[0].banned_until is None and unbanned[1] is None
-    assert await usecases.start_search(1) == Waiting()
+    assert await usecases.start_search(1) is SearchOutcome.WAITING
 
 
 async def test_banning_a_searching_user_takes_them_out_of_the_queue(usecases: UseCases) -> None:
@@ -54,8 +53,8 @@ async def test_banning_a_searching_user_takes_them_out_of_the_queue(usecases: Us
     banned = await usecases.ban_user(ADMIN_ID, 1, timedelta(hours=1))
 
     assert not isinstance(banned, UserNotFound) and banned[1] is None
-    assert await usecases.get_current_chat(1) == Idle()
-    assert await usecases.start_search(2) == Waiting()
+    assert await usecases.get_current_chat(1) is Unpaired.IDLE
+    assert await usecases.start_search(2) is SearchOutcome.WAITING
 
 
 async def test_banning_an_unknown_user_says_so(usecases: UseCases) -> None:
@@ -70,11 +69,11 @@ async def test_blocking_the_bot_ends_the_chat_and_the_search(usecases: UseCases)
     await usecases.start_search(3)
 
     assert await usecases.set_bot_blocked(1, True) == ChatClosed(chat_id, partner_id=2)
-    assert await usecases.set_bot_blocked(3, True) == NoChat()
+    assert await usecases.set_bot_blocked(3, True) is None
 
-    assert await usecases.get_current_chat(2) == Idle()
-    assert await usecases.get_current_chat(3) == Idle()
-    assert await usecases.start_search(4) == Waiting()
+    assert await usecases.get_current_chat(2) is Unpaired.IDLE
+    assert await usecases.get_current_chat(3) is Unpaired.IDLE
+    assert await usecases.start_search(4) is SearchOutcome.WAITING
 
 
 async def test_unblocking_the_bot_lets_the_user_meet_people_again(usecases: UseCases) -> None:
@@ -82,7 +81,7 @@ async def test_unblocking_the_bot_lets_the_user_meet_people_again(usecases: UseC
     await member(usecases, 2)
     await usecases.set_bot_blocked(1, True)
 
-    assert await usecases.set_bot_blocked(1, False) == NoChat()
+    assert await usecases.set_bot_blocked(1, False) is None
 
     await chat_between(usecases, 1, 2)
 

@@ -14,17 +14,11 @@ from roulette.domain import PartnerGender
 from roulette.storage.uow import Database
 from roulette.usecases import UseCases
 from roulette.usecases.account import UserNotFound
-from roulette.usecases.search import AlreadyInChat
-from roulette.usecases.search import AlreadySearching
 from roulette.usecases.search import Banned
-from roulette.usecases.search import Idle
 from roulette.usecases.search import InChat
-from roulette.usecases.search import NotSearching
 from roulette.usecases.search import Paired
-from roulette.usecases.search import ProfileIncomplete
-from roulette.usecases.search import SearchCancelled
-from roulette.usecases.search import Searching
-from roulette.usecases.search import Waiting
+from roulette.usecases.search import SearchOutcome
+from roulette.usecases.search import Unpaired
 from tests.support.flows import ADMIN_ID
 from tests.support.members import MAN
 from tests.support.members import WOMAN
@@ -37,15 +31,15 @@ from tests.support.members import wait_until_a_query_waits_for_a_lock
 
 async def test_a_lone_searcher_waits(usecases: UseCases) -> None:
     await member(usecases, 1)
-    assert await usecases.start_search(1) == Waiting()
-    assert await usecases.get_current_chat(1) == Searching()
+    assert await usecases.start_search(1) is SearchOutcome.WAITING
+    assert await usecases.get_current_chat(1) is Unpaired.SEARCHING
 
 
 async def test_two_compatible_searchers_are_paired_with_each_other(usecases: UseCases) -> None:
     first = await member(usecases, 1, MAN, 30, interests=("music", "art"))
     second = await member(usecases, 2, WOMAN, 28, interests=("art", "food"))
 
-    assert await usecases.start_search(1) == Waiting()
+    assert await usecases.start_search(1) is SearchOutcome.WAITING
     result = await usecases.start_search(2)
 
     assert isinstance(result, Paired)
@@ -59,22 +53,22 @@ async def test_two_compatible_searchers_are_paired_with_each_other(usecases: Use
 async def test_searching_again_while_waiting_says_already_searching(usecases: UseCases) -> None:
     await member(usecases, 1)
     await usecases.start_search(1)
-    assert await usecases.start_search(1) == AlreadySearching()
+    assert await usecases.start_search(1) is SearchOutcome.ALREADY_SEARCHING
 
 
 async def test_searching_while_in_a_chat_says_already_in_chat(usecases: UseCases) -> None:
     await member(usecases, 1)
     await member(usecases, 2)
     chat_id = await chat_between(usecases, 1, 2)
-    assert await usecases.start_search(1) == AlreadyInChat(chat_id, partner_id=2)
-    assert await usecases.start_search(2) == AlreadyInChat(chat_id, partner_id=1)
+    assert await usecases.start_search(1) == InChat(chat_id, partner_id=2)
+    assert await usecases.start_search(2) == InChat(chat_id, partner_id=1)
 
 
 @pytest.mark.parametrize(("gender", "age"), [(None, 25), (MAN, None), (None, None)])
 async def test_an_incomplete_profile_cannot_search(usecases: UseCases, gender: Gender | None, age: int | None) -> None:
     await member(usecases, 1, gender, age)
-    assert await usecases.start_search(1) == ProfileIncomplete()
-    assert await usecases.get_current_chat(1) == Idle()
+    assert await usecases.start_search(1) is SearchOutcome.PROFILE_INCOMPLETE
+    assert await usecases.get_current_chat(1) is Unpaired.IDLE
 
 
 async def test_a_banned_user_cannot_search(usecases: UseCases) -> None:
@@ -85,7 +79,7 @@ async def test_a_banned_user_cannot_search(usecases: UseCases) -> None:
     assert user.banned_until is not None
 
     assert await usecases.start_search(1) == Banned(user.banned_until)
-    assert await usecases.get_current_chat(1) == Idle()
+    assert await usecases.get_current_chat(1) is Unpaired.IDLE
 
 
 async def test_an_unknown_user_cannot_search(usecases: UseCases) -> None:
@@ -119,8 +113,8 @@ async def test_users_whose_wishes_do_not_hold_both_ways_are_not_paired(
     await member(usecases, 1, **first)
     await member(usecases, 2, **second)
 
-    assert await usecases.start_search(1) == Waiting()
-    assert await usecases.start_search(2) == Waiting()
+    assert await usecases.start_search(1) is SearchOutcome.WAITING
+    assert await usecases.start_search(2) is SearchOutcome.WAITING
 
 
 @pytest.mark.parametrize(
@@ -153,7 +147,7 @@ async def waiting_men(usecases: UseCases, *interests: tuple[str, ...]) -> list[i
     ids = []
     for user_id, tags in enumerate(interests, start=1):
         await member(usecases, user_id, MAN, wants=PartnerGender.FEMALE, interests=tags)
-        assert await usecases.start_search(user_id) == Waiting()
+        assert await usecases.start_search(user_id) is SearchOutcome.WAITING
         ids.append(user_id)
     return ids
 
@@ -200,7 +194,7 @@ async def test_a_searcher_who_requires_interests_skips_those_sharing_none(usecas
     met = await partners_of_women_searching(usecases, 1, ("music",), InterestsMode.REQUIRE)
 
     assert met == [2]
-    assert await usecases.get_current_chat(1) == Searching()
+    assert await usecases.get_current_chat(1) is Unpaired.SEARCHING
 
 
 async def test_a_waiting_user_who_requires_interests_waits_for_someone_sharing_one(usecases: UseCases) -> None:
@@ -208,7 +202,7 @@ async def test_a_waiting_user_who_requires_interests_waits_for_someone_sharing_o
     await usecases.start_search(1)
 
     await member(usecases, 2, interests=("art",))
-    assert await usecases.start_search(2) == Waiting()
+    assert await usecases.start_search(2) is SearchOutcome.WAITING
 
     await member(usecases, 3, interests=("music",), mode=InterestsMode.IGNORE)
     result = await usecases.start_search(3)
@@ -227,9 +221,9 @@ async def test_a_user_who_cancels_as_they_are_picked_is_not_paired(usecases: Use
         await wait_until_a_query_waits_for_a_lock(db.pool)
         await cancel.commit()
 
-    assert await search == Waiting()
-    assert await usecases.get_current_chat(1) == Idle()
-    assert await usecases.get_current_chat(2) == Searching()
+    assert await search is SearchOutcome.WAITING
+    assert await usecases.get_current_chat(1) is Unpaired.IDLE
+    assert await usecases.get_current_chat(2) is Unpaired.SEARCHING
 
 
 async def test_a_user_deleted_as_they_are_picked_is_not_paired(usecases: UseCases, db: Database) -> None:
@@ -244,7 +238,7 @@ async def test_a_user_deleted_as_they_are_picked_is_not_paired(usecases: UseCase
         await wait_until_a_query_waits_for_a_lock(db.pool)
         await delete.commit()
 
-    assert await search == Waiting()
+    assert await search is SearchOutcome.WAITING
     assert (await usecases.get_stats()).active_chats == 0
 
 
@@ -255,27 +249,27 @@ async def test_cancelling_a_search_leaves_the_queue(usecases: UseCases) -> None:
     await member(usecases, 1)
     await usecases.start_search(1)
 
-    assert await usecases.cancel_search(1) == SearchCancelled()
+    assert await usecases.cancel_search(1) is True
 
-    assert await usecases.get_current_chat(1) == Idle()
+    assert await usecases.get_current_chat(1) is Unpaired.IDLE
     await member(usecases, 2)
-    assert await usecases.start_search(2) == Waiting()
+    assert await usecases.start_search(2) is SearchOutcome.WAITING
 
 
 async def test_cancelling_without_searching_says_so(usecases: UseCases) -> None:
     await member(usecases, 1)
-    assert await usecases.cancel_search(1) == NotSearching()
-    assert await usecases.cancel_search(404) == NotSearching()
+    assert await usecases.cancel_search(1) is False
+    assert await usecases.cancel_search(404) is False
 
 
 async def test_a_user_is_idle_then_searching_then_in_a_chat_then_idle(usecases: UseCases) -> None:
     await member(usecases, 1)
     await member(usecases, 2)
-    assert await usecases.get_current_chat(1) == Idle()
+    assert await usecases.get_current_chat(1) is Unpaired.IDLE
     await usecases.start_search(1)
-    assert await usecases.get_current_chat(1) == Searching()
+    assert await usecases.get_current_chat(1) is Unpaired.SEARCHING
     result = await usecases.start_search(2)
     assert isinstance(result, Paired)
     assert await usecases.get_current_chat(1) == InChat(result.chat_id, partner_id=2)
     await usecases.close_chat(2)
-    assert await usecases.get_current_chat(1) == Idle()
+    assert await usecases.get_current_chat(1) is Unpaired.IDLE

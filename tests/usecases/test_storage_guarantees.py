@@ -9,9 +9,8 @@ from roulette.domain import Language
 from roulette.storage.exactly_once import handle_once
 from roulette.storage.uow import Database
 from roulette.usecases import UseCases
-from roulette.usecases.search import SearchCancelled
-from roulette.usecases.search import Searching
-from roulette.usecases.search import Waiting
+from roulette.usecases.search import SearchOutcome
+from roulette.usecases.search import Unpaired
 from tests.support.members import chat_between
 from tests.support.members import member
 
@@ -21,11 +20,11 @@ async def test_an_update_delivered_twice_takes_effect_once(usecases: UseCases) -
 
     dropped = object()
 
-    assert await handle_once(42, lambda: usecases.start_search(1), dropped) == Waiting()
+    assert await handle_once(42, lambda: usecases.start_search(1), dropped) is SearchOutcome.WAITING
     assert await handle_once(42, lambda: usecases.cancel_search(1), dropped) is dropped
 
-    assert await usecases.get_current_chat(1) == Searching()
-    assert await handle_once(43, lambda: usecases.cancel_search(1), dropped) == SearchCancelled()
+    assert await usecases.get_current_chat(1) is Unpaired.SEARCHING
+    assert await handle_once(43, lambda: usecases.cancel_search(1), dropped) is True
 
 
 # --- what the database itself guarantees -------------------------------------------------

@@ -31,9 +31,8 @@ from roulette.settings import Settings
 from roulette.storage.moderation import EvidenceMessage
 from roulette.usecases import UseCases
 from roulette.usecases.account import UserNotFound
-from roulette.usecases.moderation import ReportAlreadyClosed
 from roulette.usecases.moderation import ReportClosed
-from roulette.usecases.moderation import ReportNotFound
+from roulette.usecases.moderation import ReportUnavailable
 from roulette.usecases.moderation import ReportView
 
 MAX_ID = 2**63 - 1  # user ids are BIGINTs
@@ -152,7 +151,7 @@ async def on_report_action(
     match callback_data.action:
         case ReportAction.OPEN:
             view = await usecases.open_report(admin_id, token)
-            if isinstance(view, ReportNotFound):
+            if isinstance(view, ReportUnavailable):
                 await query.answer(_("This report no longer exists."))
                 return
             await query.answer()
@@ -163,7 +162,7 @@ async def on_report_action(
             )
         case ReportAction.REVEAL:
             revealed = await usecases.reveal_reported(admin_id, token)
-            if isinstance(revealed, ReportNotFound):
+            if isinstance(revealed, ReportUnavailable):
                 await query.answer(_("This report no longer exists."))
                 return
             await query.answer()
@@ -180,9 +179,9 @@ async def on_report_action(
                     await query.answer(_("Closed; the ban is lifted."), show_alert=True)
                 case ReportClosed():
                     await query.answer(_("Closed; the ban stays."), show_alert=True)
-                case ReportAlreadyClosed():
+                case ReportUnavailable.ALREADY_CLOSED:
                     await query.answer(_("This report was closed already."))
-                case ReportNotFound():
+                case ReportUnavailable.NOT_FOUND:
                     await query.answer(_("This report no longer exists."))
 
 

@@ -10,7 +10,6 @@ from aiogram.types import ChatMemberUpdated
 
 from roulette.bot.delivery import Courier
 from roulette.usecases import UseCases
-from roulette.usecases.chat import ChatClosed
 
 
 def build_router() -> Router:
@@ -22,7 +21,7 @@ def build_router() -> Router:
 
 async def on_bot_blocked(event: ChatMemberUpdated, usecases: UseCases, courier: Courier) -> None:
     closed = await usecases.set_bot_blocked(event.from_user.id, True)
-    if isinstance(closed, ChatClosed):
+    if closed is not None:
         await courier.announce_chat_end(closed, ended_by=event.from_user.id)
 
 

@@ -30,15 +30,9 @@ from roulette.bot.texts import report_reason_name
 from roulette.domain import ReportReason
 from roulette.settings import Settings
 from roulette.usecases import UseCases
-from roulette.usecases.after_chat import AlreadyRated
-from roulette.usecases.after_chat import AlreadyReported
 from roulette.usecases.after_chat import Blocked
-from roulette.usecases.after_chat import ChatStillActive
-from roulette.usecases.after_chat import NotYourChat
-from roulette.usecases.after_chat import PartnerGone
-from roulette.usecases.after_chat import Rated
+from roulette.usecases.after_chat import Refused
 from roulette.usecases.after_chat import Reported
-from roulette.usecases.after_chat import ReportTarget
 
 log = logging.getLogger(__name__)
 
@@ -59,17 +53,17 @@ def partner_gone() -> str:
 async def on_rating(query: CallbackQuery, callback_data: Rate, usecases: UseCases) -> None:
     result = await usecases.rate_partner(query.from_user.id, callback_data.chat_id, int(callback_data.value))
     match result:
-        case Rated():
+        case None:
             await query.answer(_("Thanks for the feedback!"))
             vote = "👍" if callback_data.value is Vote.LIKE else "👎"
             await show_choice(query, vote, keep=keyboards.after_chat_rated(callback_data.chat_id))
-        case AlreadyRated():
+        case Refused.ALREADY_RATED:
             await query.answer(_("You have already rated this chat."))
-        case ChatStillActive():
+        case Refused.CHAT_STILL_ACTIVE:
             await query.answer(_("The chat is still going on."))
-        case PartnerGone():
+        case Refused.PARTNER_GONE:
             await query.answer(partner_gone(), show_alert=True)
-        case NotYourChat():
+        case Refused.NOT_YOUR_CHAT:
             await query.answer(no_longer_active())
 
 
@@ -78,8 +72,8 @@ async def cmd_report(message: Message, usecases: UseCases) -> None:
     assert message.from_user is not None
     replied = message.reply_to_message
     copy_id = replied.message_id if replied is not None else None
-    target = await usecases.find_reportable(message.from_user.id, copy_id)
-    if not isinstance(target, ReportTarget):
+    chat_id = await usecases.find_reportable(message.from_user.id, copy_id)
+    if chat_id is None:
         await message.answer(
             _("To report a message, reply to it with /report. After a chat, use the 🚩 Report button.")
             if copy_id is not None
@@ -88,7 +82,7 @@ async def cmd_report(message: Message, usecases: UseCases) -> None:
         return
     await message.answer(
         _("Why are you reporting this message?") if copy_id is not None else _("Why are you reporting this chat?"),
-        reply_markup=keyboards.report_reasons(target.chat_id, copy_id=copy_id or 0),
+        reply_markup=keyboards.report_reasons(chat_id, copy_id=copy_id or 0),
     )
 
 
@@ -137,11 +131,11 @@ async def on_report(
                 )
             except TelegramBadRequest as error:
                 log.info("the reporter's message was left as it was: %s", error.message)
-        case AlreadyReported():
+        case Refused.ALREADY_REPORTED:
             await query.answer(_("You have already reported this chat."))
-        case PartnerGone():
+        case Refused.PARTNER_GONE:
             await query.answer(partner_gone(), show_alert=True)
-        case NotYourChat():
+        case Refused.NOT_YOUR_CHAT:
             await query.answer(no_longer_active())
 
 
@@ -178,7 +172,7 @@ async def _tell_the_banned(result: Reported, courier: Courier, settings: Setting
 
 async def on_block(query: CallbackQuery, callback_data: BlockPartner, usecases: UseCases, courier: Courier) -> None:
     result = await usecases.block_partner(query.from_user.id, callback_data.chat_id)
-    if isinstance(result, PartnerGone):
+    if result is Refused.PARTNER_GONE:
         await query.answer(partner_gone(), show_alert=True)
         return
     if not isinstance(result, Blocked):

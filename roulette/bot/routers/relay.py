@@ -38,12 +38,10 @@ from roulette.domain import MessageContent
 from roulette.domain import MessageKind
 from roulette.settings import Settings
 from roulette.usecases import UseCases
-from roulette.usecases.chat import AlreadyRelayed
 from roulette.usecases.chat import AwaitingInput
 from roulette.usecases.chat import EditRelay
-from roulette.usecases.chat import Flooded
 from roulette.usecases.chat import InputPrompt
-from roulette.usecases.chat import NotInChat
+from roulette.usecases.chat import NotRelayed
 from roulette.usecases.chat import Relay
 
 log = logging.getLogger(__name__)
@@ -193,13 +191,13 @@ async def relay_message(
         assert answer is not None  # the query only reports the states it was given
         await answer(message, state, usecases)
         return
-    if isinstance(result, NotInChat):
+    if result is NotRelayed.NOT_IN_CHAT:
         await albums.settle(sender.id, courier, usecases, settings)
         await message.answer(await _hint_for(sender.id, usecases))
         return
-    if isinstance(result, AlreadyRelayed):
+    if result is NotRelayed.ALREADY_RELAYED:
         return
-    if isinstance(result, Flooded):
+    if result is NotRelayed.FLOODED:
         await _notify_flood(message, flood_notices)
         return
     # An album goes out as one copy, which can't carry a spoiler: for a partner who gets media
@@ -290,7 +288,7 @@ async def relay_edit(message: Message, usecases: UseCases, courier: Courier, flo
         result = await usecases.edit_message(sender.id, message.message_id, text=message.text, caption=message.caption)
     except InvalidMessage:
         return
-    if isinstance(result, Flooded):
+    if result is NotRelayed.FLOODED:
         await _notify_flood(message, flood_notices)
         return
     if not isinstance(result, EditRelay):

@@ -21,14 +21,10 @@ from roulette.bot.texts import needs_start
 from roulette.domain import REVIEW_HOLD_UNTIL
 from roulette.usecases import UseCases
 from roulette.usecases.account import UserNotFound
-from roulette.usecases.chat import ChatClosed
-from roulette.usecases.search import AlreadyInChat
-from roulette.usecases.search import AlreadySearching
 from roulette.usecases.search import Banned
+from roulette.usecases.search import InChat
 from roulette.usecases.search import Paired
-from roulette.usecases.search import ProfileIncomplete
-from roulette.usecases.search import SearchCancelled
-from roulette.usecases.search import Waiting
+from roulette.usecases.search import SearchOutcome
 
 
 def build_router() -> Router:
@@ -48,16 +44,16 @@ async def search(message: Message, user_id: int, usecases: UseCases, courier: Co
     match result:
         case Paired():
             await courier.announce_pair(result)
-        case Waiting():
+        case SearchOutcome.WAITING:
             await message.answer(_("🔎 Looking for a partner…"), reply_markup=reply_keyboard.searching())
-        case AlreadySearching():
+        case SearchOutcome.ALREADY_SEARCHING:
             await message.answer(_("🔎 Still looking for a partner…"), reply_markup=reply_keyboard.searching())
-        case AlreadyInChat():
+        case InChat():
             await message.answer(
                 _("You are already in a chat. /next — another partner · /stop — end it"),
                 reply_markup=reply_keyboard.in_chat(),
             )
-        case ProfileIncomplete() | UserNotFound():
+        case SearchOutcome.PROFILE_INCOMPLETE | UserNotFound():
             await message.answer(needs_start())
         case Banned(until=until) if until >= REVIEW_HOLD_UNTIL:
             # held for review after a report: not told why, or by whom
@@ -82,7 +78,7 @@ async def on_search_button(query: CallbackQuery, usecases: UseCases, courier: Co
 async def cmd_next(message: Message, usecases: UseCases, courier: Courier) -> None:
     assert message.from_user is not None
     closed = await usecases.close_chat(message.from_user.id, "next")
-    if isinstance(closed, ChatClosed):
+    if closed is not None:
         await courier.announce_chat_end(closed, ended_by=message.from_user.id)
     await search(message, message.from_user.id, usecases, courier)
 
@@ -90,10 +86,10 @@ async def cmd_next(message: Message, usecases: UseCases, courier: Courier) -> No
 async def cmd_stop(message: Message, usecases: UseCases, courier: Courier) -> None:
     assert message.from_user is not None
     closed = await usecases.close_chat(message.from_user.id, "stop")
-    if isinstance(closed, ChatClosed):
+    if closed is not None:
         await courier.announce_chat_end(closed, ended_by=message.from_user.id)
         return
-    if isinstance(await usecases.cancel_search(message.from_user.id), SearchCancelled):
+    if await usecases.cancel_search(message.from_user.id):
         await message.answer(_("Search stopped."), reply_markup=reply_keyboard.idle())
         return
     await message.answer(_("You are not in a chat."), reply_markup=reply_keyboard.idle())
@@ -101,8 +97,7 @@ async def cmd_stop(message: Message, usecases: UseCases, courier: Courier) -> No
 
 async def on_cancel_button(query: CallbackQuery, usecases: UseCases) -> None:
     """The inline Cancel of notices sent before the keyboard under the input field existed."""
-    cancelled = await usecases.cancel_search(query.from_user.id)
-    if isinstance(cancelled, SearchCancelled):
+    if await usecases.cancel_search(query.from_user.id):
         await query.answer(_("Search stopped."))
         if isinstance(query.message, Message):
             await query.message.edit_reply_markup(reply_markup=None)
