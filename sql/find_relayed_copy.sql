@@ -12,16 +12,7 @@ WITH chat AS (
     JOIN chat_participants other ON other.chat_id = mine.chat_id AND other.user_id <> mine.user_id
     WHERE mine.user_id = $1 AND mine.active
 ), recent AS (
-    SELECT count(*) AS sent FROM (
-        (SELECT 1 FROM messages
-         WHERE sender_id = $1 AND created_at > now() - make_interval(secs => $6::float8)
-         LIMIT $5)
-        UNION ALL
-        (SELECT 1 FROM message_edits
-         WHERE sender_id = $1 AND edited_at > now() - make_interval(secs => $6::float8)
-         LIMIT $5)
-        LIMIT $5
-    ) AS in_window
+    SELECT flood_count($1, $5, $6) AS sent
 ), previous AS (
     SELECT m.id, m.text, m.caption, COALESCE(m.edited_at, m.created_at) AS written_at
     FROM messages m

@@ -102,6 +102,19 @@ async def copy_of(reader: SimUser, sender: SimUser, message_id: int) -> EmuMessa
     return await reader.wait_for(lambda m: m.copied_from == (sender.id, message_id), WAIT)
 
 
+async def reaction_on(user: SimUser, message_id: int, emoji: list[str]) -> None:
+    """Wait until the bot's reaction on that message of the user's chat is `emoji` (none: [])."""
+    deadline = asyncio.get_running_loop().time() + WAIT
+
+    def shown() -> list[str]:
+        return [str(reaction.get("emoji")) for reaction in user.message(message_id).reactions]
+
+    while shown() != emoji:
+        remaining = deadline - asyncio.get_running_loop().time()
+        assert remaining > 0, f"{user!r} message {message_id} shows {shown()}, not {emoji}"
+        await user.wait_changed(remaining)
+
+
 async def chat_end_notice(user: SimUser, after: int) -> EmuMessage:
     return await user.wait_for(lambda m: "👍" in str(m.reply_markup), WAIT, after=after)
 
@@ -249,6 +262,37 @@ async def test_replies_point_at_the_partners_copy_and_edits_reach_it(emulator: B
     recaptioned = await alice.wait_for(lambda m: m.caption == "falling leaves in the park", WAIT)
     assert recaptioned is photo_copy and recaptioned.edited
     assert emulator.calls["forwardMessage"] == 0
+
+
+async def test_a_reaction_on_a_copy_shows_on_the_original_both_ways_changed_and_removed(
+    emulator: BotAPIEmulator, bot: BotProcess
+) -> None:
+    alice, bob = await strangers_in_a_chat(emulator)
+    question = await alice.send_text("cats or dogs?")
+    question_copy = await copy_of(bob, alice, question)
+    answer = await bob.send_text("cats, obviously")
+    answer_copy = await copy_of(alice, bob, answer)
+
+    await bob.react(question_copy.message_id, "👍")
+    await reaction_on(alice, question, ["👍"])
+    await alice.react(answer_copy.message_id, "❤")
+    await reaction_on(bob, answer, ["❤"])
+
+    await bob.react(question_copy.message_id, "🔥")
+    await reaction_on(alice, question, ["🔥"])
+    await bob.react(question_copy.message_id, None)
+    await reaction_on(alice, question, [])
+    assert emulator.calls["setMessageReaction"] == 4
+
+    # once the chat is over, a reaction goes nowhere
+    mark = last_seen(alice)
+    await bob.send_command("/stop")
+    await chat_end_notice(alice, mark)
+    await alice.react(answer_copy.message_id, "👎")
+    await all_updates_handled(emulator)
+    assert bob.message(answer).reactions == [{"type": "emoji", "emoji": "❤"}]
+    assert emulator.calls["setMessageReaction"] == 4
+    assert_nobody_is_revealed([alice, bob])
 
 
 async def test_fifty_messages_sent_in_a_burst_arrive_once_each_and_in_order(
@@ -510,7 +554,7 @@ async def test_a_chat_and_an_unfinished_profile_survive_the_bot_being_killed(
     assert_nobody_is_revealed([alice, bob, carol])
 
 
-async def test_in_webhook_mode_messages_relay_and_requests_without_the_secret_are_refused(
+async def test_in_webhook_mode_messages_and_reactions_relay_and_requests_without_the_secret_are_refused(
     emulator: BotAPIEmulator, database_url: str, tmp_path: Path
 ) -> None:
     port = free_port()
@@ -538,7 +582,9 @@ async def test_in_webhook_mode_messages_relay_and_requests_without_the_secret_ar
                 assert wrong_secret.status == 401
 
         genuine = await alice.send_text("a genuine update")
-        await copy_of(bob, alice, genuine)
+        genuine_copy = await copy_of(bob, alice, genuine)
+        await bob.react(genuine_copy.message_id, "👍")  # webhook mode asks for reactions too
+        await reaction_on(alice, genuine, ["👍"])
         assert not any("forged" in m.body for m in bob.inbox)
         assert await fetch(database_url, "SELECT 1 FROM messages WHERE text LIKE 'forged%'") == []
         assert await fetch(database_url, "SELECT 1 FROM processed_updates WHERE update_id = 1") == []

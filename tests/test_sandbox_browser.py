@@ -1,8 +1,9 @@
 """The sandbox page in headless Chromium, used like a person would use it.
 
 Two simulated users are created on the page, go through onboarding by clicking the bot's
-buttons and typing, get paired, exchange a message and a sample photo, end the chat with
-/stop and rate each other with 👍. Everything is asserted on what the page shows.
+buttons and typing, get paired, exchange a message and a sample photo, react to a message (the
+reaction shows on the partner's side), end the chat with /stop and rate each other with 👍.
+Everything is asserted on what the page shows.
 
 The page as a Telegram look-alike (the bot's command menu, reply keyboards, reactions,
 formatting, fonts, a sandbox that restarts) is driven by the test itself acting as the bot
@@ -212,6 +213,13 @@ async def test_two_people_meet_talk_swap_a_photo_and_rate_each_other(sandbox: st
     await expect(bot_message(bob, "gorgeous colours")).to_be_visible()
     link = bot_message(bob, "gorgeous colours").locator('a[href="https://example.com/"]')
     await expect(link).to_have_text("https://example.com")
+
+    # Bob reacts to Alice's first message on his page: her own message shows it, set by the bot
+    await relayed.locator(".bubble").click()
+    await bob.get_by_role("toolbar", name="Reactions").get_by_role("button", name="React with 🔥").click()
+    await expect(bob.locator(".reaction.mine")).to_have_text("🔥")
+    original = alice.locator('.msg[data-from="user"]').filter(has_text="Anyone into synth-pop?")
+    await expect(original.locator(".reaction")).to_have_text("🔥")
 
     screenshot = os.environ.get("SANDBOX_SCREENSHOT")
     if screenshot:

@@ -6,6 +6,7 @@ from aiogram.filters import BaseFilter
 from aiogram.types import CallbackQuery
 from aiogram.types import ChatMemberUpdated
 from aiogram.types import Message
+from aiogram.types import MessageReactionUpdated
 
 from roulette.bot.reply_keyboard import ReplyButton
 from roulette.bot.reply_keyboard import button_labelled
@@ -22,7 +23,7 @@ class IsAdmin(BaseFilter):
 class IsPrivate(BaseFilter):
     """Anochat only talks in private chats; groups a user adds it to are ignored."""
 
-    async def __call__(self, event: Message | CallbackQuery | ChatMemberUpdated) -> bool:
+    async def __call__(self, event: Message | CallbackQuery | ChatMemberUpdated | MessageReactionUpdated) -> bool:
         if isinstance(event, CallbackQuery):
             return event.message is None or event.message.chat.type == "private"
         return event.chat.type == "private"

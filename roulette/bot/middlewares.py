@@ -131,7 +131,8 @@ class StateOnDemand(FSMContextMiddleware):
             return await handler(event, data)
         async with self.events_isolation.lock(key=context.key):
             data["state"] = context
-            if not (isinstance(event, Update) and (event.message is not None or event.edited_message is not None)):
+            # messages read it in the relay's own query; a reaction's handler needs none
+            if not (isinstance(event, Update) and (event.message or event.edited_message or event.message_reaction)):
                 data["raw_state"] = await context.get_state()
             return await handler(event, data)
 

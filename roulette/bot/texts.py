@@ -193,6 +193,7 @@ def help_text() -> str:
         "/settings — whom you want to meet\n"
         "/language — interface language\n"
         "/report — as a reply to a message of your partner: report it\n"
+        "Reactions to your partner's messages show on their side (emoji only)\n"
         "/rules — the rules · /safety — what is stored, who can see it\n"
         "/deleteme — delete all your data\n\n"
         "Your partner never sees your name, username or id: messages are copied, not forwarded."

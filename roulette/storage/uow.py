@@ -19,6 +19,7 @@ from roulette.storage.repositories import MessageRepository
 from roulette.storage.repositories import QueueRepository
 from roulette.storage.repositories import UserRepository
 from roulette.storage.safety import SafetyRepository
+from roulette.storage.sent_messages import SentMessageRepository
 
 
 class _Repositories:
@@ -28,6 +29,7 @@ class _Repositories:
     queue: QueueRepository
     chats: ChatRepository
     messages: MessageRepository
+    sent_messages: SentMessageRepository
     safety: SafetyRepository
     outbox: OutboxRepository
     moderation: ModerationRepository
@@ -38,6 +40,7 @@ class _Repositories:
         self.queue = QueueRepository(connection)
         self.chats = ChatRepository(connection)
         self.messages = MessageRepository(connection)
+        self.sent_messages = SentMessageRepository(connection)
         self.safety = SafetyRepository(connection)
         self.outbox = OutboxRepository(connection)
         self.moderation = ModerationRepository(connection)

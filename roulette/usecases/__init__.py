@@ -38,6 +38,7 @@ from roulette.usecases.outbox import ClaimNotices
 from roulette.usecases.outbox import ClaimOverdue
 from roulette.usecases.outbox import FinishAlbumFlush
 from roulette.usecases.outbox import ForgetDelivered
+from roulette.usecases.reactions import RelayReaction
 from roulette.usecases.search import CancelSearch
 from roulette.usecases.search import GetCurrentChat
 from roulette.usecases.search import StartSearch
@@ -68,6 +69,7 @@ class UseCases:
         self.send_message = SendMessage(db, flood_policy)
         self.record_relayed = RecordRelayed(db)
         self.edit_message = EditMessage(db, flood_policy)
+        self.relay_reaction = RelayReaction(db, flood_policy)
         self.close_chat = CloseChat(db)
         self.rate_partner = RatePartner(db)
         self.report_partner = ReportPartner(db, report_policy or ReportPolicy())

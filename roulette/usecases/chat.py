@@ -28,12 +28,13 @@ class Relay:
 
 
 class NotRelayed(Enum):
-    """Why a message or an edit is not copied to a partner."""
+    """Why a message, an edit or a reaction is not passed on to a partner."""
 
     NOT_IN_CHAT = auto()
     ALREADY_RELAYED = auto()  # stored and relayed before: the update arrived twice
     FLOODED = auto()  # the sender is over the flood limit: nothing was stored
     NO_COPY_TO_EDIT = auto()  # the edited message is not in an active chat, or was never relayed
+    NOT_A_PARTNERS_COPY = auto()  # the reacted message is no copy of the partner's in the chat going on
 
 
 @dataclass(frozen=True, slots=True)

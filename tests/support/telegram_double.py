@@ -8,6 +8,7 @@ import itertools
 from collections import defaultdict
 from collections.abc import AsyncGenerator
 from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
@@ -47,9 +48,13 @@ from aiogram.types import Location
 from aiogram.types import Message
 from aiogram.types import MessageEntity
 from aiogram.types import MessageId
+from aiogram.types import MessageReactionUpdated
 from aiogram.types import PhotoSize
 from aiogram.types import Poll
 from aiogram.types import PollOption
+from aiogram.types import ReactionTypeCustomEmoji
+from aiogram.types import ReactionTypeEmoji
+from aiogram.types import ReactionTypePaid
 from aiogram.types import Sticker
 from aiogram.types import Story
 from aiogram.types import Update
@@ -372,3 +377,28 @@ def group_message_update(user: User, group_id: int, text: str) -> Update:
         entities=entities,
     )
     return Update(update_id=next(_update_ids), message=message)
+
+
+def reaction_update(
+    user: User, message_id: int, new: Sequence[str | int] = (), old: Sequence[str | int] = ()
+) -> Update:
+    """`user` changed their reactions on a message of their chat: each emoji a string, each custom
+    emoji an int (its id)."""
+
+    def reactions(items: Sequence[str | int]) -> list[ReactionTypeEmoji | ReactionTypeCustomEmoji | ReactionTypePaid]:
+        return [
+            ReactionTypeEmoji(emoji=item)
+            if isinstance(item, str)
+            else ReactionTypeCustomEmoji(custom_emoji_id=str(item))
+            for item in items
+        ]
+
+    event = MessageReactionUpdated(
+        chat=Chat(id=user.id, type="private"),
+        message_id=message_id,
+        user=user,
+        date=datetime.now(UTC),
+        old_reaction=reactions(old),
+        new_reaction=reactions(new),
+    )
+    return Update(update_id=next(_update_ids), message_reaction=event)

@@ -19,6 +19,7 @@ from roulette.bot.routers import onboarding
 from roulette.bot.routers import preferences
 from roulette.bot.routers import profile
 from roulette.bot.routers import rating
+from roulette.bot.routers import reactions
 from roulette.bot.routers import relay
 from roulette.bot.routers import search as search_router
 from roulette.bot.typed_answers import TypedAnswers
@@ -32,6 +33,7 @@ def all_routers(admin_ids: frozenset[int], typed_answers: TypedAnswers) -> list[
         private_chats.edited_message,
         private_chats.callback_query,
         private_chats.my_chat_member,
+        private_chats.message_reaction,
     ):
         observer.filter(IsPrivate())
     private_chats.include_routers(
@@ -44,6 +46,7 @@ def all_routers(admin_ids: frozenset[int], typed_answers: TypedAnswers) -> list[
         search_router.build_router(),
         rating.build_router(),
         account.build_router(),
+        reactions.build_router(),
         relay.build_unknown_commands_router(),
         fallback.build_router(),
     )
