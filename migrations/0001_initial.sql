@@ -23,7 +23,7 @@ CREATE TABLE users (
 );
 
 -- Users waiting for a partner. The pairing step is serialised with an advisory lock
--- (see the start_search function, migrations/0003), so this table needs no row locks of its own.
+-- (see sql/functions/start_search.sql), so this table needs no row locks of its own.
 CREATE TABLE search_queue (
     user_id     BIGINT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
     enqueued_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp()

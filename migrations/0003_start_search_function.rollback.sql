@@ -1,1 +1,2 @@
-DROP FUNCTION start_search(BIGINT, BIGINT);
+-- The functions step created it after the numbered migrations, whether or not this one did.
+DROP FUNCTION IF EXISTS start_search(BIGINT, BIGINT);
