@@ -280,10 +280,11 @@ async def test_settings_show_the_current_wishes_and_every_choice(app: App, teleg
     await app.dispatcher.feed_update(app.bot, message_update(member, "/settings"))
 
     card = telegram.last_text_to(member.id)
-    assert "Partner: Anyone" in card and "Partner age: 13–99" in card and "Interests: prefer" in card
+    assert "Partner: Anyone" in card and "Partner age: 18–99" in card and "Interests: prefer" in card
+    assert card.endswith("\nPartners can be 18–99 years old.")  # an adult: adults only
     assert button_data(telegram, member.id) == [
         "pf:gender:any", "pf:gender:male", "pf:gender:female",
-        "pf:age:13-17", "pf:age:18-24", "pf:age:25-34", "pf:age:35-49", "pf:age:50-99", "pf:age:18-99",
+        "pf:age:18-24", "pf:age:25-34", "pf:age:35-49", "pf:age:50-99", "pf:age:18-99",
         "pf:interests:ignore", "pf:interests:prefer", "pf:interests:require",
         "pf:language:same", "pf:language:any", "md:shown", "md:blurred", "md:text", "pf:done:",
     ]  # fmt: skip
@@ -355,7 +356,7 @@ async def test_a_forged_setting_is_refused_and_changes_nothing(app: App, telegra
         assert callback_answers(telegram)[-1] == "Please use the buttons.", forged
 
     user = await app.usecases.get_user(member.id)
-    assert user is not None and user.preferences == SearchPreferences()
+    assert user is not None and user.preferences == SearchPreferences(age_min=18)  # an adult's default
     assert not [edit for edit in telegram.of_type(EditMessageText) if "Partner" in edit.text]
 
 

@@ -19,6 +19,7 @@ import pytest
 
 from tests.support.bot_process import E2E_TOKEN
 from tests.support.bot_process import BotProcess
+from tests.support.bot_process import anochat_check
 from tests.support.bot_process import free_port
 from tests.support.bot_process import running_bot
 from tgemulator import BotAPIEmulator
@@ -708,3 +709,30 @@ async def test_a_link_that_opens_an_account_by_id_never_reaches_the_partner(
     await bob.wait_for(lambda m: m is plain_copy and m.text == "an ordinary message, edited", WAIT)
     assert plain_copy.entities == []
     assert_shows_nobody(bob, [alice, ghost])
+
+
+# --- the wall between adults and minors ----------------------------------------------------------
+
+
+async def test_an_adult_in_a_chat_cannot_edit_their_age_to_15_and_the_partner_learns_nothing(
+    emulator: BotAPIEmulator, bot: BotProcess, database_url: str
+) -> None:
+    alice, bob = await strangers_in_a_chat(emulator)
+    alice_mark, bob_mark = last_seen(alice), last_seen(bob)
+    await bob.send_command("/profile")
+    card = await bob.wait_for_text("Your profile", WAIT, after=bob_mark)
+    await bob.press(card.message_id, "pe:age")
+    await bob.wait_for_text("How old", WAIT, after=card.message_id)
+    await bob.send_text("15")
+    await bob.wait_for_text("can only be changed within the group you signed up in", WAIT, after=card.message_id)
+
+    still = await bob.send_text("still here")
+    assert (await copy_of(alice, bob, still)).text == "still here"
+    await all_updates_handled(emulator)
+    [profile] = await fetch(database_url, "SELECT age, age_class FROM users WHERE id = $1", bob.id)
+    assert (profile["age"], profile["age_class"]) == (25, "adult")
+    # the partner got the copy and nothing else: no word about an age, no chat end
+    assert [m.copied_from for m in alice.inbox if m.message_id > alice_mark] == [(bob.id, still)]
+    status, output = await anochat_check(database_url)
+    assert status == 0 and "all invariants hold" in output, output
+    assert_nobody_is_revealed([alice, bob])

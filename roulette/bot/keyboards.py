@@ -40,8 +40,18 @@ from roulette.domain import PartnerGender
 from roulette.domain import PartnerLanguage
 from roulette.domain import ReportReason
 from roulette.domain import SearchPreferences
+from roulette.domain import is_adult
 
-AGE_RANGES: tuple[tuple[int, int], ...] = ((13, 17), (18, 24), (25, 34), (35, 49), (50, 99), (18, 99))
+# The partner age ranges on offer: those of the user's own class (a partner is always in it).
+MINOR_AGE_RANGES: tuple[tuple[int, int], ...] = ((13, 15), (16, 17), (13, 17))
+ADULT_AGE_RANGES: tuple[tuple[int, int], ...] = ((18, 24), (25, 34), (35, 49), (50, 99), (18, 99))
+
+
+def age_ranges(age: int | None) -> tuple[tuple[int, int], ...]:
+    """Without a declared age yet, every range."""
+    if age is None:
+        return MINOR_AGE_RANGES + ADULT_AGE_RANGES
+    return ADULT_AGE_RANGES if is_adult(age) else MINOR_AGE_RANGES
 
 
 def gender_choice(editing: bool = False) -> InlineKeyboardMarkup:
@@ -70,14 +80,16 @@ def profile_edit() -> InlineKeyboardMarkup:
     return builder.as_markup()
 
 
-def preferences_menu(preferences: SearchPreferences, media: MediaDelivery) -> InlineKeyboardMarkup:
-    """Partner gender, age range, interests mode, and how the partner's media reach the user."""
+def preferences_menu(preferences: SearchPreferences, media: MediaDelivery, age: int | None) -> InlineKeyboardMarkup:
+    """Partner gender, age range (within the class of the user's `age`), interests mode, and how
+    the partner's media reach the user."""
     builder = InlineKeyboardBuilder()
+    ranges = age_ranges(age)
     for gender in PartnerGender:
         mark = "• " if gender is preferences.partner_gender else ""
         choice = PreferenceChoice(field=PreferenceField.GENDER, value=gender.value)
         builder.button(text=mark + partner_gender_name(gender), callback_data=choice)
-    for low, high in AGE_RANGES:
+    for low, high in ranges:
         mark = "• " if (low, high) == (preferences.age_min, preferences.age_max) else ""
         choice = PreferenceChoice(field=PreferenceField.AGE, value=f"{low}-{high}")
         builder.button(text=f"{mark}{low}–{high}", callback_data=choice)
@@ -93,7 +105,8 @@ def preferences_menu(preferences: SearchPreferences, media: MediaDelivery) -> In
         mark = "• " if delivery is media else ""
         builder.button(text=mark + media_delivery_name(delivery), callback_data=MediaChoice(delivery=delivery))
     builder.button(text=_("Done ✔️"), callback_data=PreferenceChoice(field=PreferenceField.DONE))
-    builder.adjust(3, 3, 3, 2, 1, 2, 3, 1)
+    age_rows = [3] * (len(ranges) // 3) + [len(ranges) % 3] * (len(ranges) % 3 > 0)
+    builder.adjust(3, *age_rows, 2, 1, 2, 3, 1)
     return builder.as_markup()
 
 

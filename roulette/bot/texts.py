@@ -6,6 +6,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from aiogram.utils.i18n.lazy_proxy import LazyProxy
 
+from roulette.age_wall import class_ages
 from roulette.domain import MAX_AGE
 from roulette.domain import MIN_AGE
 from roulette.domain import Gender
@@ -69,6 +70,18 @@ def age_question() -> str:
 
 def not_an_age() -> str:
     return _("That doesn't look like an age.") + " " + age_question()
+
+
+def age_class_fixed() -> str:
+    """A user's own edit across 18, refused (it says nothing about anyone else)."""
+    return _(
+        "Your age can only be changed within the group you signed up in: under 18, or 18 and over. "
+        "Your profile is unchanged."
+    )
+
+
+def possible_partner_ages(youngest: int, oldest: int) -> str:
+    return _("Partners can be {youngest}–{oldest} years old.").format(youngest=youngest, oldest=oldest)
 
 
 def gender_name(gender: Gender | None) -> str:
@@ -164,22 +177,26 @@ def profile_card(user: User) -> str:
 
 def preferences_card(user: User) -> str:
     preferences = user.preferences
-    return _(
-        "<b>Search settings</b>\n"
-        "Partner: {gender}\n"
-        "Partner age: {age_min}–{age_max}\n"
-        "{interests_mode}\n"
-        "{partner_language}\n"
-        "Partner's photos and videos: {media}\n\n"
-        "Adults are only paired with adults, and minors with minors. Your language is the one you chose with"
-        " /language."
-    ).format(
-        gender=partner_gender_name(preferences.partner_gender),
-        age_min=preferences.age_min,
-        age_max=preferences.age_max,
-        interests_mode=interests_mode_name(preferences.interests_mode),
-        partner_language=partner_language_name(preferences.partner_language),
-        media=media_delivery_name(media_delivery(user.partner_media, user.profile.age)),
+    possible = "" if user.profile.age is None else "\n" + possible_partner_ages(*class_ages(user.profile.age))
+    return (
+        _(
+            "<b>Search settings</b>\n"
+            "Partner: {gender}\n"
+            "Partner age: {age_min}–{age_max}\n"
+            "{interests_mode}\n"
+            "{partner_language}\n"
+            "Partner's photos and videos: {media}\n\n"
+            "Adults are only paired with adults, and minors with minors. Your language is the one you chose with"
+            " /language."
+        ).format(
+            gender=partner_gender_name(preferences.partner_gender),
+            age_min=preferences.age_min,
+            age_max=preferences.age_max,
+            interests_mode=interests_mode_name(preferences.interests_mode),
+            partner_language=partner_language_name(preferences.partner_language),
+            media=media_delivery_name(media_delivery(user.partner_media, user.profile.age)),
+        )
+        + possible
     )
 
 

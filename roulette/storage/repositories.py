@@ -11,6 +11,7 @@ from typing import TypeAlias
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from roulette.age_wall import AcrossTheWall
 from roulette.domain import Gender
 from roulette.domain import Interests
 from roulette.domain import InterestsMode
@@ -40,6 +41,7 @@ _DELETE_USER = sql("delete_user")
 _SET_BOT_BLOCKED = sql("set_bot_blocked")
 _SET_BANNED_UNTIL = sql("set_banned_until")
 _SET_PARTNER_MEDIA = sql("set_partner_media")
+_SET_AGE_BY_ADMIN = sql("set_age_by_admin")
 _LOCK_QUEUE_CHANGES = sql("lock_queue_changes")
 _START_SEARCH = sql("start_search")
 _DEQUEUE_SEARCH = sql("dequeue_search")
@@ -96,14 +98,19 @@ class UserRepository:
         return user_from_record(record), bool(record["created"])
 
     async def update_profile(self, user_id: int, profile: Profile) -> User | None:
-        """Replace gender, age and interests."""
-        record = await self._connection.fetchrow(
-            _UPDATE_PROFILE,
-            user_id,
-            profile.gender.value if profile.gender else None,
-            profile.age,
-            profile.interests.ordered(),
-        )
+        """Replace gender, age and interests; AcrossTheWall for an age outside the user's class."""
+        try:
+            record = await self._connection.fetchrow(
+                _UPDATE_PROFILE,
+                user_id,
+                profile.gender.value if profile.gender else None,
+                profile.age,
+                profile.interests.ordered(),
+            )
+        except asyncpg.CheckViolationError as error:
+            if error.constraint_name == "users_age_in_class":
+                raise AcrossTheWall(str(error)) from error
+            raise
         return user_from_record(record) if record is not None else None
 
     async def update_preferences(self, user_id: int, preferences: SearchPreferences) -> User | None:
@@ -116,6 +123,13 @@ class UserRepository:
             preferences.age_max,
             preferences.interests_mode.value,
             preferences.partner_language.value,
+        )
+        return user_from_record(record) if record is not None else None
+
+    async def set_age_by_admin(self, user_id: int, age: int, preferences: SearchPreferences) -> User | None:
+        """Set the age, whichever class it is in, with the partner ages fitted to that class."""
+        record = await self._connection.fetchrow(
+            _SET_AGE_BY_ADMIN, user_id, age, preferences.age_min, preferences.age_max
         )
         return user_from_record(record) if record is not None else None
 

@@ -32,6 +32,7 @@ from roulette.usecases.moderation import OpenReport
 from roulette.usecases.moderation import PurgeExpired
 from roulette.usecases.moderation import RetentionPolicy
 from roulette.usecases.moderation import RevealReported
+from roulette.usecases.moderation import SetAge
 from roulette.usecases.moderation import SetBotBlocked
 from roulette.usecases.outbox import ClaimAlbum
 from roulette.usecases.outbox import ClaimNotices
@@ -80,6 +81,7 @@ class UseCases:
         self.reveal_reported = RevealReported(db)
         self.close_report = CloseReport(db)
         self.ban_user = BanUser(db)
+        self.set_age = SetAge(db)
         self.set_bot_blocked = SetBotBlocked(db)
         self.get_chat_history = GetChatHistory(db)
         self.get_stats = GetStats(db)

@@ -26,6 +26,22 @@ def free_port() -> int:
         return port
 
 
+async def anochat_check(database_url: str) -> tuple[int, str]:
+    """`python anochat.py check` on that database, as an operator runs it: exit status and output."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(ROOT / "anochat.py"),
+        "check",
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": database_url},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, output.decode()
+
+
 async def terminate(process: asyncio.subprocess.Process, timeout: float) -> int:
     """SIGTERM, as a platform does; SIGKILL if it has not exited after `timeout`. The exit status."""
     if process.returncode is None:

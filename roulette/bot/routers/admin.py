@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 from datetime import datetime
 from datetime import timedelta
+from uuid import UUID
 
 from aiogram import Router
 from aiogram.filters import Command
@@ -27,6 +28,8 @@ from roulette.bot.filters import IsAdmin
 from roulette.bot.metrics import BANS
 from roulette.bot.texts import report_reason_name
 from roulette.domain import REVIEW_HOLD_UNTIL
+from roulette.domain import InvalidAge
+from roulette.domain import parse_age
 from roulette.settings import Settings
 from roulette.storage.moderation import EvidenceMessage
 from roulette.usecases import UseCases
@@ -49,6 +52,7 @@ def build_router(admin_ids: frozenset[int]) -> Router:
     router.message.register(cmd_stats, Command("stats"))
     router.message.register(cmd_ban, Command("ban"))
     router.message.register(cmd_unban, Command("unban"))
+    router.message.register(cmd_setage, Command("setage"))
     router.message.register(cmd_reports, Command("reports"))
     router.callback_query.register(on_report_action, AdminReport.filter())
     return router
@@ -122,6 +126,41 @@ async def cmd_unban(message: Message, command: CommandObject, usecases: UseCases
         return
     result = await usecases.ban_user(message.from_user.id, args[0], None)
     await message.answer(_("No such user.") if isinstance(result, UserNotFound) else _("Unbanned."))
+
+
+def _setage_args(command: CommandObject) -> tuple[int | UUID, int] | None:
+    """A user id or a report's token (its reported user), and a valid age."""
+    parts = (command.args or "").split()
+    if len(parts) != 2:
+        return None
+    target: int | UUID
+    try:
+        age = parse_age(parts[1])
+        target = int(parts[0]) if parts[0].isdecimal() else UUID(parts[0])
+    except (InvalidAge, ValueError):
+        return None
+    return (target, age) if not isinstance(target, int) or target <= MAX_ID else None
+
+
+async def cmd_setage(message: Message, command: CommandObject, usecases: UseCases, courier: Courier) -> None:
+    """Correct a user's age, also across 18 (which users can't): their chat and search end then."""
+    assert message.from_user is not None
+    args = _setage_args(command)
+    if args is None:
+        await message.answer(_("Usage: /setage USER_ID|REPORT_TOKEN AGE (an age from 13 to 99)"))
+        return
+    result = await usecases.set_age(message.from_user.id, *args)
+    if isinstance(result, UserNotFound):
+        await message.answer(_("No such user."))
+        return
+    if isinstance(result, ReportUnavailable):
+        await message.answer(_("This report no longer exists."))
+        return
+    user_id, age = result.user.id, args[1]
+    if result.ended_chat is not None:
+        await courier.announce_chat_end(result.ended_chat, ended_by=user_id)
+    await courier.say(user_id, lambda: _("A moderator has set your age to {age}.").format(age=age))
+    await message.answer(_("Age set to {age}.").format(age=age))
 
 
 async def cmd_reports(message: Message, usecases: UseCases) -> None:

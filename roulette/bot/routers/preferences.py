@@ -9,6 +9,7 @@ from aiogram import Router
 from aiogram.filters import Command
 from aiogram.filters import or_f
 from aiogram.types import CallbackQuery
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
@@ -19,8 +20,10 @@ from roulette.bot.callbacks import MenuAction
 from roulette.bot.callbacks import PreferenceChoice
 from roulette.bot.callbacks import PreferenceField
 from roulette.bot.filters import Pressed
+from roulette.bot.registered import registered_user
 from roulette.bot.reply_keyboard import ReplyButton
 from roulette.bot.texts import needs_start
+from roulette.bot.texts import possible_partner_ages
 from roulette.bot.texts import preferences_card
 from roulette.bot.texts import use_the_buttons
 from roulette.domain import DomainError
@@ -32,6 +35,7 @@ from roulette.domain import SearchPreferences
 from roulette.domain import User
 from roulette.domain import media_delivery
 from roulette.usecases import UseCases
+from roulette.usecases.account import AgesOutsideClass
 
 
 def build_router() -> Router:
@@ -43,28 +47,24 @@ def build_router() -> Router:
     return router
 
 
+async def show_settings(event: Message | CallbackQuery, usecases: UseCases) -> None:
+    """The settings card with its choices, for the command and the menu's button alike."""
+    found = await registered_user(event, usecases)
+    if found is not None:
+        where, user = found
+        await where.answer(preferences_card(user), reply_markup=_menu(user))
+
+
 async def cmd_settings(message: Message, usecases: UseCases) -> None:
-    assert message.from_user is not None
-    user = await usecases.get_user(message.from_user.id)
-    if user is None:
-        await message.answer(needs_start())
-        return
-    await message.answer(
-        preferences_card(user), reply_markup=keyboards.preferences_menu(user.preferences, _media(user))
-    )
+    await show_settings(message, usecases)
 
 
 async def on_settings_button(query: CallbackQuery, usecases: UseCases) -> None:
-    user = await usecases.get_user(query.from_user.id)
-    await query.answer()
-    if query.message is None:
-        return
-    if user is None:
-        await query.message.answer(needs_start())
-        return
-    await query.message.answer(
-        preferences_card(user), reply_markup=keyboards.preferences_menu(user.preferences, _media(user))
-    )
+    await show_settings(query, usecases)
+
+
+def _menu(user: User) -> InlineKeyboardMarkup:
+    return keyboards.preferences_menu(user.preferences, _media(user), user.profile.age)
 
 
 def _media(user: User) -> MediaDelivery:
@@ -80,9 +80,7 @@ async def on_media_choice(query: CallbackQuery, callback_data: MediaChoice, usec
         return
     await query.answer(_("Saved"))
     if isinstance(query.message, Message) and _media(updated) != _media(user):
-        await query.message.edit_text(
-            preferences_card(updated), reply_markup=keyboards.preferences_menu(updated.preferences, _media(updated))
-        )
+        await query.message.edit_text(preferences_card(updated), reply_markup=_menu(updated))
 
 
 def _changed(preferences: SearchPreferences, choice: PreferenceChoice) -> SearchPreferences:
@@ -113,8 +111,9 @@ async def on_preference(query: CallbackQuery, callback_data: PreferenceChoice, u
         await query.answer(use_the_buttons())
         return
     updated = await usecases.update_preferences(user.id, preferences)
+    if isinstance(updated, AgesOutsideClass):
+        await query.answer(possible_partner_ages(updated.youngest, updated.oldest), show_alert=True)
+        return
     await query.answer(_("Saved"))
-    if isinstance(updated, User) and isinstance(query.message, Message) and preferences != user.preferences:
-        await query.message.edit_text(
-            preferences_card(updated), reply_markup=keyboards.preferences_menu(updated.preferences, _media(updated))
-        )
+    if isinstance(updated, User) and isinstance(query.message, Message) and updated.preferences != user.preferences:
+        await query.message.edit_text(preferences_card(updated), reply_markup=_menu(updated))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from aiogram import F
 from aiogram import Router
 from aiogram.filters import Command
@@ -23,7 +25,9 @@ from roulette.bot.callbacks import ProfileEdit
 from roulette.bot.callbacks import ProfileField
 from roulette.bot.choices import show_choice
 from roulette.bot.filters import Pressed
+from roulette.bot.registered import registered_user
 from roulette.bot.reply_keyboard import ReplyButton
+from roulette.bot.texts import age_class_fixed
 from roulette.bot.texts import age_question
 from roulette.bot.texts import gender_name
 from roulette.bot.texts import interests_list
@@ -35,10 +39,10 @@ from roulette.bot.texts import use_the_buttons
 from roulette.bot.typed_answers import TypedAnswers
 from roulette.domain import InvalidAge
 from roulette.domain import InvalidInterest
-from roulette.domain import Profile
 from roulette.domain import User
 from roulette.domain import parse_age
 from roulette.usecases import UseCases
+from roulette.usecases.account import EditRefused
 
 
 class EditProfile(StatesGroup):
@@ -61,41 +65,34 @@ async def _complete_user(usecases: UseCases, user_id: int) -> User | None:
     return user if user is not None and user.profile.is_complete else None
 
 
+async def show_profile(event: Message | CallbackQuery, usecases: UseCases) -> None:
+    """The profile card with its edit buttons, for the command and the menu's button alike."""
+    found = await registered_user(event, usecases, complete=True)
+    if found is not None:
+        where, user = found
+        await where.answer(profile_card(user), reply_markup=keyboards.profile_edit())
+
+
 async def cmd_profile(message: Message, usecases: UseCases) -> None:
-    assert message.from_user is not None
-    user = await _complete_user(usecases, message.from_user.id)
-    if user is None:
-        await message.answer(needs_start())
-        return
-    await message.answer(profile_card(user), reply_markup=keyboards.profile_edit())
+    await show_profile(message, usecases)
 
 
 async def on_profile_button(query: CallbackQuery, usecases: UseCases) -> None:
-    user = await _complete_user(usecases, query.from_user.id)
-    await query.answer()
-    if query.message is None:
-        return
-    if user is None:
-        await query.message.answer(needs_start())
-        return
-    await query.message.answer(profile_card(user), reply_markup=keyboards.profile_edit())
+    await show_profile(query, usecases)
 
 
 async def on_edit(query: CallbackQuery, callback_data: ProfileEdit, state: FSMContext, usecases: UseCases) -> None:
-    user = await _complete_user(usecases, query.from_user.id)
-    await query.answer()
-    if query.message is None:
+    found = await registered_user(query, usecases, complete=True)
+    if found is None:
         return
-    if user is None:
-        await query.message.answer(needs_start())
-        return
+    where, user = found
     if callback_data.field is ProfileField.GENDER:
-        await query.message.answer(_("What is your gender?"), reply_markup=keyboards.gender_choice(editing=True))
+        await where.answer(_("What is your gender?"), reply_markup=keyboards.gender_choice(editing=True))
     elif callback_data.field is ProfileField.AGE:
         await state.set_state(EditProfile.age)
-        await query.message.answer(age_question())
+        await where.answer(age_question())
     elif callback_data.field is ProfileField.INTERESTS:
-        await query.message.answer(
+        await where.answer(
             _("Pick your interests, then press Done."),
             reply_markup=keyboards.interests_choice(user.profile.interests, editing=True),
         )
@@ -106,8 +103,7 @@ async def on_gender_edit(query: CallbackQuery, callback_data: GenderChoice, usec
     if user is None:
         await query.answer(no_longer_active())
         return
-    profile = Profile(callback_data.gender, user.profile.age, user.profile.interests)
-    updated = await usecases.update_profile(user.id, profile)
+    updated = await usecases.update_profile(user.id, replace(user.profile, gender=callback_data.gender))
     await query.answer(_("Saved"))
     await show_choice(query, gender_name(callback_data.gender))
     if query.message is not None and isinstance(updated, User):
@@ -127,8 +123,10 @@ async def on_age_edit(message: Message, state: FSMContext, usecases: UseCases) -
     if user is None:
         await message.answer(needs_start())
         return
-    updated = await usecases.update_profile(user.id, Profile(user.profile.gender, age, user.profile.interests))
-    if isinstance(updated, User):
+    updated = await usecases.update_profile(user.id, replace(user.profile, age=age))
+    if updated is EditRefused.AGE_ACROSS_THE_WALL:
+        await message.answer(age_class_fixed())
+    elif isinstance(updated, User):
         await message.answer(profile_card(updated), reply_markup=keyboards.profile_edit())
 
 
@@ -148,7 +146,7 @@ async def on_interest_edit(query: CallbackQuery, callback_data: InterestToggle, 
     except InvalidInterest:
         await query.answer(use_the_buttons())
         return
-    await usecases.update_profile(user.id, Profile(user.profile.gender, user.profile.age, interests))
+    await usecases.update_profile(user.id, replace(user.profile, interests=interests))
     await query.answer()
     if isinstance(query.message, Message):  # not an inaccessible (too old) message
         await query.message.edit_reply_markup(reply_markup=keyboards.interests_choice(interests, editing=True))
