@@ -122,8 +122,7 @@ async def test_postgres_restarted_under_load_costs_apologies_not_the_bot(
         await pool.close()  # its connections die with the restart anyway
 
         load = Load(couples, per_user=60, gap=0.05)
-        loading = asyncio.create_task(load.run())
-        await eventually(lambda: load.delivery()[0] >= 40, "the load flowing")
+        loading = await load.flowing(40)
         restart_seconds = await server.restart()
         restarted_at = time.perf_counter()
         await loading

@@ -9,31 +9,20 @@ belongs to. The outbox lease is short here so that the tests need not wait long.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import Any
 
-import asyncpg
 import pytest
 
 from roulette.bot.callbacks import BlockPartner
-from roulette.storage.admin import create_database
-from roulette.storage.admin import drop_database
-from roulette.storage.pool import create_pool
-from roulette.storage.uow import Database
-from roulette.usecases import UseCases
-from tests.support.bot_process import BotProcess
 from tests.support.figures import no_violations
 from tests.support.figures import report
-from tests.support.live import LOAD_SETTINGS
 from tests.support.live import WAIT
+from tests.support.live import World
 from tests.support.live import copies
 from tests.support.live import eventually
-from tests.support.live import new_emulator
+from tests.support.live import live_world
 from tests.support.live import pair
 from tests.support.live import register
-from tgemulator import BotAPIEmulator
 from tgemulator import SimUser
 
 pytestmark = [pytest.mark.reliability, pytest.mark.e2e]
@@ -44,42 +33,11 @@ PARTNER_LEFT = "Your partner has left the chat"
 ATTEMPTS = 5  # the album test needs its kill to land inside a 0.4 s window; a busy machine may miss it
 
 
-@dataclass
-class World:
-    emulator: BotAPIEmulator
-    pool: asyncpg.Pool[Any]
-    usecases: UseCases
-    bot: BotProcess
-    people: int = 0
-
-    def user(self, name: str) -> SimUser:
-        self.people += 1
-        return self.emulator.user(f"{name}{self.people}")
-
-    async def kill(self) -> None:
-        """SIGKILL; returns once whatever the dead process had on the wire has reached Telegram."""
-        await self.bot.kill()
-        self.emulator.clear_faults()
-        await asyncio.sleep(0.5)
-
-
 @pytest.fixture(scope="module")
 async def world(server_url: str, template_name: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
-    name = f"anochat_outbox_{uuid.uuid4().hex[:10]}"
-    url = await create_database(server_url, name, template=template_name)
-    pool = await create_pool(url, min_size=1, max_size=4)
-    emulator = new_emulator()
-    await emulator.start()
-    settings = {**LOAD_SETTINGS, "OUTBOX_LEASE_SECONDS": str(LEASE_SECONDS)}
-    bot = BotProcess(emulator, url, tmp_path_factory.mktemp("outbox") / "bot.log", **settings)
-    await bot.start()
-    try:
-        yield World(emulator, pool, UseCases(Database(pool)), bot)
-    finally:
-        await bot.stop()
-        await emulator.stop()
-        await pool.close()
-        await drop_database(server_url, name)
+    log = tmp_path_factory.mktemp("outbox") / "bot.log"
+    async with live_world(server_url, template_name, log, OUTBOX_LEASE_SECONDS=str(LEASE_SECONDS)) as world:
+        yield world
 
 
 async def test_a_partner_found_notice_survives_a_kill_9_right_after_the_pairing(

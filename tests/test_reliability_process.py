@@ -10,40 +10,29 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
 
-import asyncpg
 import pytest
 
 from roulette.bot.polling import BATCH_LIMIT
-from roulette.storage.admin import create_database
-from roulette.storage.admin import drop_database
-from roulette.storage.pool import create_pool
-from roulette.storage.uow import Database
-from roulette.usecases import UseCases
 from roulette.usecases.search import InChat
 from roulette.usecases.search import Unpaired
-from tests.support.bot_process import BotProcess
 from tests.support.figures import no_violations
 from tests.support.figures import report
 from tests.support.live import APOLOGY
-from tests.support.live import LOAD_SETTINGS
 from tests.support.live import WAIT
 from tests.support.live import Load
+from tests.support.live import World
 from tests.support.live import copies
 from tests.support.live import copy_of
 from tests.support.live import eventually
-from tests.support.live import first_copy_at
-from tests.support.live import new_emulator
+from tests.support.live import live_world
 from tests.support.live import pair
+from tests.support.live import pairs
 from tests.support.live import register
 from tests.support.live import texts
-from tgemulator import BotAPIEmulator
 from tgemulator import SimUser
 
 pytestmark = [pytest.mark.reliability, pytest.mark.e2e]
@@ -53,42 +42,11 @@ PARTNER_LEFT = "Your partner has left the chat"
 # --- the shared world --------------------------------------------------------------------------
 
 
-@dataclass
-class World:
-    emulator: BotAPIEmulator
-    pool: asyncpg.Pool[Any]
-    usecases: UseCases
-    bot: BotProcess
-    people: int = 0
-
-    def user(self, name: str) -> SimUser:
-        self.people += 1
-        return self.emulator.user(f"{name}{self.people}", username=f"{name.lower()}_{self.people}")
-
-
 @pytest.fixture(scope="module")
 async def world(server_url: str, template_name: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
-    name = f"anochat_reliability_{uuid.uuid4().hex[:10]}"
-    url = await create_database(server_url, name, template=template_name)
-    pool = await create_pool(url, min_size=1, max_size=4)
-    emulator = new_emulator()
-    await emulator.start()
-    bot = BotProcess(emulator, url, tmp_path_factory.mktemp("polling") / "bot.log", **LOAD_SETTINGS)
-    await bot.start()
-    try:
-        yield World(emulator, pool, UseCases(Database(pool)), bot)
-    finally:
-        await bot.stop()
-        await emulator.stop()
-        await pool.close()
-        await drop_database(server_url, name)
-
-
-async def pairs(world: World, count: int) -> list[tuple[SimUser, SimUser]]:
-    couples = [(world.user("Ann"), world.user("Bob")) for _ in range(count)]
-    for first, second in couples:
-        await pair(world.usecases, first, second)
-    return couples
+    log = tmp_path_factory.mktemp("polling") / "bot.log"
+    async with live_world(server_url, template_name, log, usernames=True) as world:
+        yield world
 
 
 async def nobody_stuck(world: World, couples: Sequence[tuple[SimUser, SimUser]]) -> None:
@@ -229,10 +187,9 @@ async def test_slow_telegram_answers_delay_but_never_duplicate_or_reorder(
 
 
 async def test_kill_9_under_load_then_restart_loses_no_message(world: World, pytestconfig: pytest.Config) -> None:
-    couples = await pairs(world, 6)
+    couples = await pairs(world.usecases, world.user, 6)
     load = Load(couples, per_user=40, gap=0.04)
-    loading = asyncio.create_task(load.run())
-    await eventually(lambda: load.delivery()[0] >= 60, "the load flowing")
+    loading = await load.flowing(60)
 
     await world.bot.kill()
     sent_at_kill = len(load.sent)
@@ -244,26 +201,19 @@ async def test_kill_9_under_load_then_restart_loses_no_message(world: World, pyt
     await loading
     settled = await eventually(lambda: load.delivery()[1] == 0, "every message delivered after the restart")
 
-    delivered, missing, extra = load.delivery()
-    duplicated = load.duplicated()
-    senders = 2 * len(couples)
     # A duplicate is only possible for a copy sent but not yet recorded when the process died:
     # at most one per sender (one user's updates are handled one at a time) and first copied by the
     # process that died.
-    assert missing == 0
-    assert len(duplicated) <= min(senders, BATCH_LIMIT)
-    assert all(first_copy_at(receiver, message_id) < restarted_at for receiver, message_id in duplicated)
+    duplicated = load.lost_nothing(duplicates_first_copied_before=restarted_at)
+    assert len(duplicated) <= min(load.senders, BATCH_LIMIT)
     await nobody_stuck(world, couples)
     await end_chats(world, couples)
     report(
         pytestconfig,
         "kill -9 under load",
-        messages_sent=len(load.sent),
+        **load.figures(),
         sent_before_kill=sent_at_kill,
-        delivered=delivered,
-        lost=missing,
-        duplicates_delivered=extra,
-        duplicate_bound=min(senders, BATCH_LIMIT),
+        duplicate_bound=min(load.senders, BATCH_LIMIT),
         seconds_to_settle=round(settled, 1),
         violations=0,
     )
@@ -272,10 +222,9 @@ async def test_kill_9_under_load_then_restart_loses_no_message(world: World, pyt
 async def test_sigterm_under_load_finishes_in_flight_updates_exits_0_and_loses_nothing(
     world: World, pytestconfig: pytest.Config
 ) -> None:
-    couples = await pairs(world, 6)
+    couples = await pairs(world.usecases, world.user, 6)
     load = Load(couples, per_user=40, gap=0.04)
-    loading = asyncio.create_task(load.run())
-    await eventually(lambda: load.delivery()[0] >= 60, "the load flowing")
+    loading = await load.flowing(60)
 
     # The signal comes while a copy is on its way: Telegram is slow to answer it.
     world.emulator.set_delay("copyMessage", 1.0)

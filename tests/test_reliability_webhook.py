@@ -15,7 +15,6 @@ import os
 import random
 import sys
 import time
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -34,9 +33,6 @@ from roulette.domain import Language
 from roulette.domain import PartnerGender
 from roulette.domain import Profile
 from roulette.domain import SearchPreferences
-from roulette.storage.admin import create_database
-from roulette.storage.admin import drop_database
-from roulette.storage.pool import create_pool
 from roulette.storage.uow import Database
 from roulette.usecases import UseCases
 from tests.support.bot_process import E2E_TOKEN
@@ -52,9 +48,10 @@ from tests.support.live import Load
 from tests.support.live import copies
 from tests.support.live import copy_of
 from tests.support.live import eventually
-from tests.support.live import first_copy_at
-from tests.support.live import new_emulator
 from tests.support.live import pair
+from tests.support.live import pairs
+from tests.support.live import running_emulator
+from tests.support.live import scratch_database
 from tests.support.live import texts
 from tgemulator import BotAPIEmulator
 from tgemulator import SimUser
@@ -163,28 +160,21 @@ async def start_worker(process: BotProcess, url: str) -> None:
 async def cluster(
     server_url: str, template_name: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Cluster]:
-    name = f"anochat_webhook_{uuid.uuid4().hex[:10]}"
-    database_url = await create_database(server_url, name, template=template_name)
-    pool = await create_pool(database_url, min_size=1, max_size=4)
-    emulator = new_emulator()
-    await emulator.start()
     logs = tmp_path_factory.mktemp("webhook")
     ports = [free_port() for _ in range(WORKERS)]
     urls = [f"http://127.0.0.1:{port}/webhook" for port in ports]
-    workers = [worker(emulator, database_url, logs / f"worker{n}.log", port) for n, port in enumerate(ports)]
-    router = Router(urls)
-    await router.start()
-    try:
-        for process, url in zip(workers, urls, strict=True):
-            await start_worker(process, url)
-        emulator.set_webhook_targets([router.url])
-        yield Cluster(emulator, pool, UseCases(Database(pool)), router, workers, urls)
-    finally:
-        statuses = [await process.stop() for process in workers]
-        await router.stop()
-        await emulator.stop()
-        await pool.close()
-        await drop_database(server_url, name)
+    async with scratch_database(server_url, template_name) as (database_url, pool), running_emulator() as emulator:
+        workers = [worker(emulator, database_url, logs / f"worker{n}.log", port) for n, port in enumerate(ports)]
+        router = Router(urls)
+        await router.start()
+        try:
+            for process, url in zip(workers, urls, strict=True):
+                await start_worker(process, url)
+            emulator.set_webhook_targets([router.url])
+            yield Cluster(emulator, pool, UseCases(Database(pool)), router, workers, urls)
+        finally:
+            statuses = [await process.stop() for process in workers]
+            await router.stop()
     assert statuses == [0] * WORKERS, [process.log() for process in workers]
 
 
@@ -406,34 +396,25 @@ async def test_three_workers_under_concurrent_load_and_lost_answers_keep_every_p
 async def test_a_webhook_worker_killed_under_load_loses_no_message(
     cluster: Cluster, pytestconfig: pytest.Config
 ) -> None:
-    couples = [(cluster.user("Ann"), cluster.user("Bob")) for _ in range(5)]
-    for first, second in couples:
-        await pair(cluster.usecases, first, second)
+    couples = await pairs(cluster.usecases, cluster.user, 5)
     load = Load(couples, per_user=30, gap=0.05)
-    loading = asyncio.create_task(load.run())
-    await eventually(lambda: load.delivery()[0] >= 40, "the load flowing")
+    loading = await load.flowing(40)
 
     victim = cluster.workers[1]
     await victim.kill()
-    killed_at = time.perf_counter()
     await asyncio.sleep(0.5)
     await start_worker(victim, cluster.urls[1])
     # The restarted worker's setWebhook makes Telegram give up the deliveries in flight at the
     # other workers and post them again, as a lost answer does: a second duplicate window. A
-    # copy the victim asked for just before dying may also be stored after `killed_at`.
+    # copy the victim asked for just before dying may also be stored after it died.
     windows_closed_at = time.perf_counter()
     cluster.emulator.set_webhook_targets([cluster.router.url])  # the restarted worker set its own URL
     await loading
     settled = await eventually(lambda: load.delivery()[1] == 0, "every message delivered")
 
-    delivered, missing, extra = load.delivery()
-    duplicated = load.duplicated()
-    senders = 2 * len(couples)
-    assert missing == 0
+    duplicated = load.lost_nothing(duplicates_first_copied_before=windows_closed_at)
     # one sender's updates are delivered one at a time: at most one in flight per window
-    assert len(duplicated) <= 2 * senders
-    first_copies = [first_copy_at(receiver, message_id) for receiver, message_id in duplicated]
-    assert all(at < windows_closed_at for at in first_copies), (killed_at, windows_closed_at, first_copies)
+    assert len(duplicated) <= 2 * load.senders
     for first_user, second_user in couples:
         assert copies(second_user, first_user) and copies(first_user, second_user)
     await no_violations(cluster.pool)
@@ -442,11 +423,8 @@ async def test_a_webhook_worker_killed_under_load_loses_no_message(
     report(
         pytestconfig,
         "webhook worker kill -9 under load",
-        messages_sent=len(load.sent),
-        delivered=delivered,
-        lost=missing,
-        duplicates_delivered=extra,
-        duplicate_bound=2 * senders,
+        **load.figures(),
+        duplicate_bound=2 * load.senders,
         seconds_to_settle=round(settled, 1),
         violations=0,
     )
