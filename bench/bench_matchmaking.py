@@ -1,7 +1,7 @@
 """What a search costs as the queue grows, and proof that the speed costs no correctness.
 
     python bench/bench_matchmaking.py [--sizes 0,1000,10000,50000,100000] [--searches S] [--json PATH]
-    python bench/plot_matchmaking.py bench/results/matchmaking.json docs/matchmaking.png
+    python bench/plot.py bench/results/matchmaking.json docs/matchmaking.png
 
 Uses the server in DATABASE_URL, or starts the embedded PostgreSQL in .data/bench-postgres;
 either way it creates a throwaway database, migrates it, and drops it at the end. It seeds two
@@ -41,7 +41,6 @@ import json
 import os
 import platform
 import random
-import statistics
 import sys
 import time
 from collections import Counter
@@ -61,6 +60,7 @@ if str(ROOT) not in sys.path:  # run as a script: make `roulette` importable
 
 import asyncpg  # noqa: E402
 
+from bench.relay_load import percentile  # noqa: E402
 from roulette.domain import INTEREST_CATALOG  # noqa: E402
 from roulette.domain import Gender  # noqa: E402
 from roulette.domain import Interests  # noqa: E402
@@ -343,12 +343,6 @@ async def check_guarantees(pool: asyncpg.Pool[Any], announced_chats: int) -> Che
 
 
 # --- measuring ---------------------------------------------------------------------------
-
-
-def percentile(values: Sequence[float], q: int) -> float:
-    if not values:
-        return float("nan")
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
 
 
 def ms(seconds: float) -> float:

@@ -151,13 +151,11 @@ def _base_env(emulator: BotAPIEmulator) -> dict[str, str]:
     return env
 
 
-def _webhook_env(port: int) -> dict[str, str]:
-    return {
-        "WEBHOOK_URL": f"http://127.0.0.1:{port}",
-        "WEBHOOK_SECRET": WEBHOOK_SECRET,
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-    }
+def _serve_webhook(env: dict[str, str]) -> str:
+    """Have the process serve its webhook on a free port; the URL Telegram posts to."""
+    port = free_port()
+    env.update(WEBHOOK_URL=f"http://127.0.0.1:{port}", WEBHOOK_SECRET=WEBHOOK_SECRET, HOST="127.0.0.1", PORT=str(port))
+    return env["WEBHOOK_URL"]
 
 
 def anochat_process(
@@ -169,11 +167,7 @@ def anochat_process(
     """
     env = _base_env(emulator)
     env.update(DATABASE_URL=database_url, LOG_LEVEL="INFO", FLOOD_MAX_MESSAGES="10000", FLOOD_WINDOW_SECONDS="1")
-    webhook_url = None
-    if webhook:
-        port = free_port()
-        env.update(_webhook_env(port))
-        webhook_url = env["WEBHOOK_URL"]
+    webhook_url = _serve_webhook(env) if webhook else None
     commands_before = emulator.calls["setMyCommands"]
     polls_before = emulator.calls["getUpdates"]
 
@@ -190,11 +184,7 @@ def anochat_process(
 def baseline_process(emulator: BotAPIEmulator, pairs_path: Path, log_path: Path, *, webhook: bool) -> BotProcess:
     env = _base_env(emulator)
     env.update(BASELINE_PAIRS=str(pairs_path))
-    webhook_url = None
-    if webhook:
-        port = free_port()
-        env.update(_webhook_env(port))
-        webhook_url = env["WEBHOOK_URL"]
+    webhook_url = _serve_webhook(env) if webhook else None
     webhooks_before = emulator.calls["setWebhook"]
     polls_before = emulator.calls["getUpdates"]
 
