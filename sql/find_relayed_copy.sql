@@ -17,7 +17,9 @@ WITH chat AS (
     SELECT m.id, m.text, m.caption, COALESCE(m.edited_at, m.created_at) AS written_at
     FROM messages m
     JOIN chat ON m.chat_id = chat.chat_id
-    WHERE m.sender_id = $1 AND m.source_message_id = $2 AND (SELECT sent FROM recent) < $5
+    -- an unsent message has no copy left to edit; one unsent while this waited for the lock is
+    -- skipped too (the lock re-reads the row)
+    WHERE m.sender_id = $1 AND m.source_message_id = $2 AND m.deleted_at IS NULL AND (SELECT sent FROM recent) < $5
     FOR UPDATE OF m
 ), saved AS (
     INSERT INTO message_versions (message_id, text, caption, written_at)

@@ -103,6 +103,12 @@ async def copy_of(reader: SimUser, sender: SimUser, message_id: int) -> EmuMessa
     return await reader.wait_for(lambda m: m.copied_from == (sender.id, message_id), WAIT)
 
 
+async def said(sender: SimUser, reader: SimUser, text: str) -> tuple[int, EmuMessage]:
+    """`sender` sends `text`: its id, and the copy `reader` received."""
+    message_id = await sender.send_text(text)
+    return message_id, await copy_of(reader, sender, message_id)
+
+
 async def reaction_on(user: SimUser, message_id: int, emoji: list[str]) -> None:
     """Wait until the bot's reaction on that message of the user's chat is `emoji` (none: [])."""
     deadline = asyncio.get_running_loop().time() + WAIT
@@ -269,10 +275,8 @@ async def test_a_reaction_on_a_copy_shows_on_the_original_both_ways_changed_and_
     emulator: BotAPIEmulator, bot: BotProcess
 ) -> None:
     alice, bob = await strangers_in_a_chat(emulator)
-    question = await alice.send_text("cats or dogs?")
-    question_copy = await copy_of(bob, alice, question)
-    answer = await bob.send_text("cats, obviously")
-    answer_copy = await copy_of(alice, bob, answer)
+    question, question_copy = await said(alice, bob, "cats or dogs?")
+    answer, answer_copy = await said(bob, alice, "cats, obviously")
 
     await bob.react(question_copy.message_id, "👍")
     await reaction_on(alice, question, ["👍"])
@@ -293,6 +297,29 @@ async def test_a_reaction_on_a_copy_shows_on_the_original_both_ways_changed_and_
     await all_updates_handled(emulator)
     assert bob.message(answer).reactions == [{"type": "emoji", "emoji": "❤"}]
     assert emulator.calls["setMessageReaction"] == 4
+    assert_nobody_is_revealed([alice, bob])
+
+
+async def test_unsend_deletes_the_partners_copy_by_reply_or_the_last_message_without_one(
+    emulator: BotAPIEmulator, bot: BotProcess, database_url: str
+) -> None:
+    alice, bob = await strangers_in_a_chat(emulator)
+    wrong, wrong_copy = await said(alice, bob, "my address is 12 Elm Street")
+    _last, last_copy = await said(alice, bob, "and I am 41")
+
+    command = await alice.send_command("/unsend", reply_to=wrong)
+    done = await alice.wait_for_text("Unsent", WAIT, after=command)
+    assert done.reply_to_message_id == wrong
+    assert bob.message(wrong_copy.message_id).deleted and not bob.message(last_copy.message_id).deleted
+
+    command = await alice.send_command("/unsend")
+    await alice.wait_for_text("Unsent", WAIT, after=command)
+    assert bob.message(last_copy.message_id).deleted
+    assert emulator.calls["deleteMessage"] == 2
+    assert not any("unsend" in m.body for m in bob.inbox)  # the command never reaches the partner
+
+    rows = await fetch(database_url, "SELECT deleted_at FROM messages WHERE sender_id = $1", alice.id)
+    assert len(rows) == 2 and all(row["deleted_at"] is not None for row in rows)  # kept, marked
     assert_nobody_is_revealed([alice, bob])
 
 

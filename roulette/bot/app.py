@@ -64,7 +64,19 @@ log = logging.getLogger(__name__)
 
 # How often the retention purge runs (and once at start): what is due waits at most this long.
 PURGE_EVERY_SECONDS = 600.0
-COMMANDS = ("search", "next", "stop", "profile", "settings", "language", "help", "rules", "safety", "deleteme")
+COMMANDS = (
+    "search",
+    "next",
+    "stop",
+    "unsend",
+    "profile",
+    "settings",
+    "language",
+    "help",
+    "rules",
+    "safety",
+    "deleteme",
+)
 
 
 def resolve_database_url(settings: Settings) -> str:

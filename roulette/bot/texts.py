@@ -206,6 +206,7 @@ def help_text() -> str:
         "/search — find a partner\n"
         "/next — end this chat and find another partner\n"
         "/stop — end the chat or stop searching\n"
+        "/unsend — as a reply to your message: delete it for your partner (without a reply: your last one)\n"
         "/profile — your profile\n"
         "/settings — whom you want to meet\n"
         "/language — interface language\n"
@@ -254,6 +255,7 @@ def command_descriptions() -> dict[str, str]:
         "search": _("Find a partner"),
         "next": _("End the chat and find another partner"),
         "stop": _("End the chat or stop searching"),
+        "unsend": _("Delete your last message (or the one you reply to) for your partner"),
         "profile": _("Your profile"),
         "settings": _("Whom you want to meet"),
         "language": _("Interface language"),

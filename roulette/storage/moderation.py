@@ -69,6 +69,7 @@ class EvidenceMessage:
     kind: MessageKind
     versions: tuple[Version, ...]
     evidence: bool
+    unsent_at: datetime | None = None  # the sender unsent it: the partner saw it until then
 
     @property
     def edited(self) -> bool:
@@ -119,6 +120,7 @@ class ModerationRepository:
                     kind=MessageKind(record["kind"]),
                     versions=(*earlier.get(record["id"], ()), latest),
                     evidence=record["evidence"],
+                    unsent_at=record["deleted_at"],
                 )
             )
         return messages

@@ -43,6 +43,7 @@ from roulette.usecases.reactions import RelayReaction
 from roulette.usecases.search import CancelSearch
 from roulette.usecases.search import GetCurrentChat
 from roulette.usecases.search import StartSearch
+from roulette.usecases.unsend import UnsendMessage
 
 
 class UseCases:
@@ -71,6 +72,7 @@ class UseCases:
         self.record_relayed = RecordRelayed(db)
         self.edit_message = EditMessage(db, flood_policy)
         self.relay_reaction = RelayReaction(db, flood_policy)
+        self.unsend_message = UnsendMessage(db)
         self.close_chat = CloseChat(db)
         self.rate_partner = RatePartner(db)
         self.report_partner = ReportPartner(db, report_policy or ReportPolicy())

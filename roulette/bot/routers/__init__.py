@@ -22,6 +22,7 @@ from roulette.bot.routers import rating
 from roulette.bot.routers import reactions
 from roulette.bot.routers import relay
 from roulette.bot.routers import search as search_router
+from roulette.bot.routers import unsend
 from roulette.bot.typed_answers import TypedAnswers
 
 
@@ -47,6 +48,7 @@ def all_routers(admin_ids: frozenset[int], typed_answers: TypedAnswers) -> list[
         rating.build_router(),
         account.build_router(),
         reactions.build_router(),
+        unsend.build_router(),
         relay.build_unknown_commands_router(),
         fallback.build_router(),
     )

@@ -246,6 +246,8 @@ def _message_lines(message: EvidenceMessage) -> str:
             lines.append(f"{mark}{at} <b>{side}</b> [{message.kind.value}] {body}")
         else:
             lines.append("    " + _("✏️ edit {number} at {at}: {body}").format(number=number, at=at, body=body))
+    if message.unsent_at is not None:
+        lines.append("    " + _("↩️ unsent at {at}").format(at=message.unsent_at.strftime("%H:%M:%S")))
     return "\n".join(lines)
 
 
