@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from aiogram.methods import SetMessageReaction
 from aiogram.types import ReactionTypeEmoji
@@ -49,18 +51,40 @@ async def hello(app: App, telegram: FakeTelegram) -> tuple[int, int]:
     return said
 
 
-async def test_a_reaction_on_the_partners_copy_shows_on_the_original_both_ways(
-    app: App, telegram: FakeTelegram
-) -> None:
+@pytest.fixture
+async def exchange(app: App, telegram: FakeTelegram) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Alice asked and Bob answered: ((her question's id, Bob's copy's id), (his answer's id, Alice's
+    copy's id)); the Bot API log starts empty."""
     chat_id = await start_chat(app, ALICE, BOB)
-    question, question_copy = await sent_and_copied(app, ALICE.id, "coffee or tea?", chat_id)
-    answer, answer_copy = await sent_and_copied(app, BOB.id, "tea, always", chat_id)
+    question = await sent_and_copied(app, ALICE.id, "coffee or tea?", chat_id)
+    answer = await sent_and_copied(app, BOB.id, "tea, always", chat_id)
+    telegram.clear()
+    return question, answer
+
+
+async def test_a_reaction_on_the_partners_copy_shows_on_the_original_both_ways(
+    app: App, telegram: FakeTelegram, exchange: tuple[tuple[int, int], tuple[int, int]]
+) -> None:
+    (question, question_copy), (answer, answer_copy) = exchange
 
     await app.dispatcher.feed_update(app.bot, reaction_update(BOB, question_copy, ["👍"]))
     await app.dispatcher.feed_update(app.bot, reaction_update(ALICE, answer_copy, ["❤"]))
 
     assert reactions_set(telegram) == [(ALICE.id, question, ["👍"]), (BOB.id, answer, ["❤"])]
     assert "4102" not in repr(telegram.of_type(SetMessageReaction)[0])  # nothing says who reacted
+
+
+async def test_partners_reacting_at_the_same_instant_each_see_the_others_reaction(
+    app: App, telegram: FakeTelegram, exchange: tuple[tuple[int, int], tuple[int, int]]
+) -> None:
+    (question, question_copy), (answer, answer_copy) = exchange
+
+    await asyncio.gather(
+        app.dispatcher.feed_update(app.bot, reaction_update(BOB, question_copy, ["👍"])),
+        app.dispatcher.feed_update(app.bot, reaction_update(ALICE, answer_copy, ["🎉"])),
+    )
+
+    assert sorted(reactions_set(telegram)) == sorted([(ALICE.id, question, ["👍"]), (BOB.id, answer, ["🎉"])])
 
 
 async def test_a_changed_reaction_replaces_the_mirrored_one_and_a_removed_one_clears_it(
