@@ -12,13 +12,11 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import sys
 from collections import Counter
 from collections.abc import AsyncIterator
 from collections.abc import Awaitable
 from collections.abc import Iterable
 from itertools import combinations
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -51,8 +49,8 @@ from roulette.usecases.search import Paired
 from roulette.usecases.search import SearchOutcome
 from roulette.usecases.search import Unpaired
 from tests.support.seeding import add_users
+from tests.support.workers import run_at_once
 
-ROOT = Path(__file__).resolve().parents[1]
 POOL_SIZE = 8
 CROWD = 200
 ROUNDS = 5
@@ -255,34 +253,12 @@ async def test_searches_from_two_processes_at_once_keep_the_guarantees(
     # every user searches from one process, and 160 of them press "search" in both at once
     halves = [ids[0::2] + ids[1:160:2], ids[1::2] + ids[0:160:2]]
 
-    workers = [
-        await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "tests.support.matchmaking_worker",
-            database_url,
-            json.dumps(half),
-            cwd=ROOT,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-        )
-        for half in halves
-    ]
-    try:
-        for worker in workers:
-            assert worker.stdout is not None
-            assert (await asyncio.wait_for(worker.stdout.readline(), 30)).strip() == b"ready"
-        outputs = await asyncio.wait_for(asyncio.gather(*(worker.communicate(b"go\n") for worker in workers)), 60)
-    finally:
-        for worker in workers:
-            if worker.returncode is None:
-                worker.kill()
-                await worker.wait()
-
-    assert [worker.returncode for worker in workers] == [0, 0]
+    outputs = await run_at_once(
+        "tests.support.matchmaking_worker", [[database_url, json.dumps(half)] for half in halves]
+    )
     counts: Counter[str] = Counter()
-    for stdout, _ in outputs:
-        counts.update(json.loads(stdout))
+    for output in outputs:
+        counts.update(output)
     chats, waiting = await assert_matchmaking_guarantees(wide_pool)
     assert counts["Paired"] == chats
     # one side of every chat waited first; the others are still waiting

@@ -55,6 +55,16 @@ _FIND_RELAYED_COPY = sql("find_relayed_copy")
 _CHAT_HISTORY = sql("chat_history")
 
 
+def preferences_from_record(record: asyncpg.Record) -> SearchPreferences:
+    return SearchPreferences(
+        partner_gender=PartnerGender(record["partner_gender"]),
+        age_min=record["partner_age_min"],
+        age_max=record["partner_age_max"],
+        interests_mode=InterestsMode(record["interests_mode"]),
+        partner_language=PartnerLanguage(record["partner_language"]),
+    )
+
+
 def user_from_record(record: asyncpg.Record) -> User:
     gender = record["gender"]
     return User(
@@ -65,13 +75,7 @@ def user_from_record(record: asyncpg.Record) -> User:
             age=record["age"],
             interests=Interests.of(record["interests"]),
         ),
-        preferences=SearchPreferences(
-            partner_gender=PartnerGender(record["partner_gender"]),
-            age_min=record["partner_age_min"],
-            age_max=record["partner_age_max"],
-            interests_mode=InterestsMode(record["interests_mode"]),
-            partner_language=PartnerLanguage(record["partner_language"]),
-        ),
+        preferences=preferences_from_record(record),
         reputation=Reputation(likes=record["likes"], dislikes=record["dislikes"]),
         banned_until=record["banned_until"],
         # the pairing function returns users without it: it plays no part in pairing
