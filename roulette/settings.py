@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     flood_window_seconds: int = Field(default=10, ge=1, le=3600)
     shutdown_timeout_seconds: float = Field(default=20.0, gt=0, le=25)
     outbox_lease_seconds: float = Field(default=30.0, ge=1, le=3600)
+    wait_hint_seconds: int = Field(default=60, ge=1, le=86_400)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

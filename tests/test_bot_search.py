@@ -29,7 +29,7 @@ from tests.support.telegram_double import callback_update
 from tests.support.telegram_double import message_update
 from tests.support.telegram_double import tg_user
 
-LOOKING = "🔎 Looking for a partner…"
+LOOKING = "🔎 Looking for a partner…\nSearching right now, you included: 1"
 
 
 async def test_search_waits_with_a_cancel_button(app: App, telegram: FakeTelegram) -> None:

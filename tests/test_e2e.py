@@ -763,3 +763,34 @@ async def test_an_adult_in_a_chat_cannot_edit_their_age_to_15_and_the_partner_le
     status, output = await anochat_check(database_url)
     assert status == 0 and "all invariants hold" in output, output
     assert_nobody_is_revealed([alice, bob])
+
+
+# --- while searching -------------------------------------------------------------------------
+
+
+async def test_a_searching_user_sees_how_many_search_hears_still_searching_and_gets_a_hint(
+    emulator: BotAPIEmulator, database_url: str, tmp_path: Path
+) -> None:
+    async with running_bot(emulator, database_url, tmp_path, WAIT_HINT_SECONDS="1"):
+        alice, bob = stranger(emulator), stranger(emulator)
+        await onboard(alice)
+        await onboard(bob)
+        alice_search = await alice.send_command("/search")
+        await alice.wait_for_text("Searching right now, you included: 1", WAIT, after=alice_search)
+        # Both want women aged 18 to 20 (set in the database: /settings has tests of its own).
+        await fetch(
+            database_url, "UPDATE users SET partner_gender = 'female', partner_age_min = 18, partner_age_max = 20"
+        )
+        bob_search = await bob.send_command("/search")
+        await bob.wait_for_text("Searching right now, you included: 2", WAIT, after=bob_search)
+
+        typed = await alice.send_text("hello?")
+        await alice.wait_for_text("Still searching · /stop to cancel", WAIT, after=typed)
+        # Both wait for women aged 18 to 20 while only men aged 25 search: each is told.
+        for user, search in ((alice, alice_search), (bob, bob_search)):
+            await user.wait_for_text("match partner age 18–20: widen it in /settings", WAIT, after=search)
+
+        stop = await alice.send_command("/stop")
+        await alice.wait_for_text("Search stopped.", WAIT, after=stop)
+        typed = await alice.send_text("hello?")
+        await alice.wait_for_text("You are not in a chat", WAIT, after=typed)

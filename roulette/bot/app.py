@@ -44,6 +44,7 @@ from roulette.bot.routers import all_routers
 from roulette.bot.routers.relay import FloodNotices
 from roulette.bot.startup import introduce
 from roulette.bot.typed_answers import TypedAnswers
+from roulette.bot.wait_hints import hint_waiting_periodically
 from roulette.bot.webhook import UpdateRequestHandler
 from roulette.domain import Language
 from roulette.fsm_storage import PostgresStorage
@@ -131,6 +132,7 @@ def build_app(settings: Settings, pool: asyncpg.Pool[Any], bot: Bot, i18n: I18n 
         FloodPolicy(settings.flood_max_messages, settings.flood_window_seconds),
         RetentionPolicy(settings.message_retention_hours, settings.chat_retention_days),
         settings.outbox_lease_seconds,
+        settings.wait_hint_seconds,
     )
     retry_requests(bot)
     measure_bot_api(bot)  # after the retries: closer to the network, it sees each attempt
@@ -267,6 +269,7 @@ async def run_polling(settings: Settings, stop: asyncio.Event | None = None) -> 
         probes = await serve_probes(pool, settings.host, settings.metrics_port) if settings.metrics_port else None
         purger = asyncio.create_task(purge_periodically(app))
         sweeper = asyncio.create_task(deliver_overdue_periodically(app))
+        hinter = asyncio.create_task(hint_waiting_periodically(app.usecases, app.courier))
         try:
             await bot.delete_webhook(drop_pending_updates=False)
             await set_commands(bot, i18n)
@@ -286,6 +289,7 @@ async def run_polling(settings: Settings, stop: asyncio.Event | None = None) -> 
         finally:
             purger.cancel()
             sweeper.cancel()
+            hinter.cancel()
             if probes is not None:
                 await probes.cleanup()
 
@@ -338,12 +342,14 @@ async def run_webhook(settings: Settings) -> None:
         stop = stop_on_signals()
         purger = asyncio.create_task(purge_periodically(app))
         sweeper = asyncio.create_task(deliver_overdue_periodically(app))
+        hinter = asyncio.create_task(hint_waiting_periodically(app.usecases, app.courier))
         try:
             await stop.wait()
             log.info("stopping: finishing the updates in flight")
         finally:
             purger.cancel()
             sweeper.cancel()
+            hinter.cancel()
             await runner.cleanup()
 
 

@@ -20,6 +20,7 @@ from roulette.storage.repositories import QueueRepository
 from roulette.storage.repositories import UserRepository
 from roulette.storage.safety import SafetyRepository
 from roulette.storage.sent_messages import SentMessageRepository
+from roulette.storage.waiting import WaitingRepository
 
 
 class _Repositories:
@@ -34,6 +35,7 @@ class _Repositories:
     outbox: OutboxRepository
     moderation: ModerationRepository
     retention: RetentionRepository
+    waiting: WaitingRepository
 
     def _bind(self, connection: PoolConnectionProxy[Any]) -> None:
         self.users = UserRepository(connection)
@@ -45,6 +47,7 @@ class _Repositories:
         self.outbox = OutboxRepository(connection)
         self.moderation = ModerationRepository(connection)
         self.retention = RetentionRepository(connection)
+        self.waiting = WaitingRepository(connection)
 
 
 class UnitOfWork(_Repositories):

@@ -41,6 +41,8 @@ from roulette.usecases.outbox import FinishAlbumFlush
 from roulette.usecases.outbox import ForgetDelivered
 from roulette.usecases.reactions import RelayReaction
 from roulette.usecases.search import CancelSearch
+from roulette.usecases.search import ClaimWaitHints
+from roulette.usecases.search import CountSearching
 from roulette.usecases.search import GetCurrentChat
 from roulette.usecases.search import StartSearch
 from roulette.usecases.unsend import UnsendMessage
@@ -56,6 +58,7 @@ class UseCases:
         flood_policy: FloodPolicy | None = None,
         retention: RetentionPolicy | None = None,
         outbox_lease_seconds: float = 30.0,
+        wait_hint_seconds: float = 60.0,
     ) -> None:
         flood_policy = flood_policy or FloodPolicy()
         self.register_user = RegisterUser(db)
@@ -67,6 +70,8 @@ class UseCases:
         self.delete_user = DeleteUser(db)
         self.start_search = StartSearch(db)
         self.cancel_search = CancelSearch(db)
+        self.count_searching = CountSearching(db)
+        self.claim_wait_hints = ClaimWaitHints(db, wait_hint_seconds)
         self.get_current_chat = GetCurrentChat(db)
         self.send_message = SendMessage(db, flood_policy)
         self.record_relayed = RecordRelayed(db)

@@ -12,6 +12,8 @@ from roulette.domain import User
 from roulette.domain import pairing_obstacle
 from roulette.usecases.account import UserNotFound
 from roulette.usecases.use_case import UseCase
+from roulette.wishes import NarrowestWish
+from roulette.wishes import narrowest_wish
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,36 @@ class Unpaired(Enum):
 
 ChatStatus = InChat | Unpaired
 
+# A waiting user is shown how many search in their pool up to this many, and "more" beyond:
+# the count stops there, so it costs the same however long the queue (docs/scaling.md).
+SEARCHING_SHOWN_UP_TO = 1000
+# How many waiting users one hint sweep claims at most.
+WAIT_HINT_BATCH = 100
+
+
+@dataclass(frozen=True, slots=True)
+class SearchingNow:
+    count: int  # in the user's pool, them included, up to `SEARCHING_SHOWN_UP_TO`
+
+    @property
+    def more(self) -> bool:
+        """At least `SEARCHING_SHOWN_UP_TO` (the count stopped there)."""
+        return self.count >= SEARCHING_SHOWN_UP_TO
+
+
+@dataclass(frozen=True, slots=True)
+class WaitHint:
+    """What to tell a user who has waited: their own wish that narrows their pool most."""
+
+    user: User
+    narrowest: NarrowestWish
+
+
+@dataclass(frozen=True, slots=True)
+class WaitHints:
+    claimed: int  # users claimed by this sweep: `WAIT_HINT_BATCH` means more may be due
+    hints: list[WaitHint]  # those of them whose wishes narrow their pool
+
 
 class StartSearch(UseCase):
     """Pair with the best compatible waiting user, or wait in the queue."""
@@ -88,6 +120,35 @@ class StartSearch(UseCase):
             return Paired(outcome.chat_id, partner=outcome.partner, me=me)
         assert outcome.queued
         return SearchOutcome.WAITING
+
+
+class CountSearching(UseCase):
+    """How many search in the user's pool (their class and language) right now; None when the
+    user is not waiting (a partner was found meanwhile)."""
+
+    async def __call__(self, user_id: int) -> SearchingNow | None:
+        async with self.db.statement() as statement:
+            count = await statement.waiting.count_searching_in_pool(user_id, SEARCHING_SHOWN_UP_TO)
+        return None if count is None else SearchingNow(count)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimWaitHints(UseCase):
+    """The users who have waited `after_seconds` and were not hinted during this search, each
+    claimed once (whatever the number of processes), with the wish to widen where one narrows
+    their pool; a claimed user whose wishes narrow nothing much is told nothing."""
+
+    after_seconds: float = 60.0
+
+    async def __call__(self) -> WaitHints:
+        async with self.db.uow() as uow:
+            waiting = await uow.waiting.claim_wait_hints(self.after_seconds, WAIT_HINT_BATCH)
+            if not waiting:
+                return WaitHints(0, [])
+            figures = await uow.waiting.figures()
+            await uow.commit()
+        hints = [WaitHint(user, narrowest) for user in waiting if (narrowest := narrowest_wish(user, figures))]
+        return WaitHints(len(waiting), hints)
 
 
 class CancelSearch(UseCase):

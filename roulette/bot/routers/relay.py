@@ -43,6 +43,7 @@ from roulette.usecases.chat import EditRelay
 from roulette.usecases.chat import InputPrompt
 from roulette.usecases.chat import NotRelayed
 from roulette.usecases.chat import Relay
+from roulette.usecases.search import Unpaired
 
 log = logging.getLogger(__name__)
 
@@ -127,9 +128,12 @@ class FloodNotices:
 
 
 async def _hint_for(user_id: int, usecases: UseCases) -> str:
-    """What to do next: a stranger (never started, or deleted their data) starts with /start."""
+    """What to do next: a stranger (never started, or deleted their data) starts with /start;
+    a user still searching waits or cancels."""
     if await usecases.get_user(user_id) is None:
         return _("Send /start to set up your profile and meet someone.")
+    if await usecases.get_current_chat(user_id) is Unpaired.SEARCHING:
+        return _("Still searching · /stop to cancel")
     return hint_not_in_chat()
 
 

@@ -45,7 +45,7 @@ async def search(message: Message, user_id: int, usecases: UseCases, courier: Co
         case Paired():
             await courier.announce_pair(result)
         case SearchOutcome.WAITING:
-            await message.answer(_("🔎 Looking for a partner…"), reply_markup=reply_keyboard.searching())
+            await message.answer(await looking_text(user_id, usecases), reply_markup=reply_keyboard.searching())
         case SearchOutcome.ALREADY_SEARCHING:
             await message.answer(_("🔎 Still looking for a partner…"), reply_markup=reply_keyboard.searching())
         case InChat():
@@ -62,6 +62,16 @@ async def search(message: Message, user_id: int, usecases: UseCases, courier: Co
             await message.answer(
                 _("You can't search until {until} UTC.").format(until=until.strftime("%Y-%m-%d %H:%M"))
             )
+
+
+async def looking_text(user_id: int, usecases: UseCases) -> str:
+    """The "looking for a partner" text, with how many search in the user's pool right now (a number,
+    nothing about anyone)."""
+    searching = await usecases.count_searching(user_id)
+    if searching is None:  # paired in the meantime: the "partner found" notice follows
+        return _("🔎 Looking for a partner…")
+    count = f"{searching.count}+" if searching.more else str(searching.count)
+    return _("🔎 Looking for a partner…\nSearching right now, you included: {count}").format(count=count)
 
 
 async def cmd_search(message: Message, usecases: UseCases, courier: Courier) -> None:
