@@ -8,8 +8,6 @@ Each process exposes its own counters; the database figures are the same on ever
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable
-from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
@@ -18,6 +16,7 @@ from aiogram import Bot
 from aiogram.client.session.middlewares.base import BaseRequestMiddleware
 from aiogram.client.session.middlewares.base import NextRequestMiddlewareType
 from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.dispatcher.event.bases import NextMiddlewareType
 from aiogram.exceptions import TelegramAPIError
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.exceptions import TelegramConflictError
@@ -95,10 +94,7 @@ class UpdateMetrics(BaseMiddleware):
     """
 
     async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
+        self, handler: NextMiddlewareType[TelegramObject], event: TelegramObject, data: dict[str, Any]
     ) -> Any:
         if not isinstance(event, Update):
             return await handler(event, data)
@@ -133,10 +129,7 @@ class BotApiMetrics(BaseRequestMiddleware):
     """
 
     async def __call__(
-        self,
-        make_request: NextRequestMiddlewareType[TelegramType],
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
+        self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot, method: TelegramMethod[TelegramType]
     ) -> Response[TelegramType]:
         try:
             response = await make_request(bot, method)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncGenerator
-from collections.abc import Awaitable
-from collections.abc import Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -14,6 +12,7 @@ import asyncpg
 from aiogram import BaseMiddleware
 from aiogram import Dispatcher
 from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.dispatcher.event.bases import NextMiddlewareType
 from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram.fsm.storage.base import StorageKey
@@ -97,10 +96,7 @@ class ExactlyOnce(BaseMiddleware):
     """Each update's effects happen once; a repeated delivery is dropped quietly (see exactly_once)."""
 
     async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
+        self, handler: NextMiddlewareType[TelegramObject], event: TelegramObject, data: dict[str, Any]
     ) -> Any:
         if not isinstance(event, Update):
             return await handler(event, data)
@@ -120,10 +116,7 @@ class StateOnDemand(FSMContextMiddleware):
     """
 
     async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
+        self, handler: NextMiddlewareType[TelegramObject], event: TelegramObject, data: dict[str, Any]
     ) -> Any:
         context = self.resolve_event_context(data["bot"], data)
         data["fsm_storage"] = self.storage

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
-from collections.abc import Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram import Bot
+from aiogram.dispatcher.event.bases import NextMiddlewareType
 from aiogram.types import Message
 from aiogram.types import TelegramObject
 from aiogram.utils.i18n import gettext as _
@@ -29,10 +28,7 @@ class RefuseNulCharacters(BaseMiddleware):
     """
 
     async def __call__(
-        self,
-        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-        event: TelegramObject,
-        data: dict[str, Any],
+        self, handler: NextMiddlewareType[TelegramObject], event: TelegramObject, data: dict[str, Any]
     ) -> Any:
         if isinstance(event, Message) and "\x00" in (event.text or event.caption or ""):
             log.info("a message with a NUL character was refused; nothing stored")

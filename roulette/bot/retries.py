@@ -45,10 +45,7 @@ IDEMPOTENT_METHODS = (
 
 class RetryRequests(BaseRequestMiddleware):
     async def __call__(
-        self,
-        make_request: NextRequestMiddlewareType[TelegramType],
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
+        self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot, method: TelegramMethod[TelegramType]
     ) -> Response[TelegramType]:
         if isinstance(method, GetUpdates):  # the poller has its own back-off, and stops mid-wait
             return await make_request(bot, method)  # type: ignore[arg-type]
