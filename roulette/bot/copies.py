@@ -123,16 +123,9 @@ async def send_album(
 
 def _input_media(item: AlbumItem[MessageEntity]) -> MediaGroupItem:
     entities = list(item.caption_entities) if item.caption_entities is not None else None
-    if item.kind == "photo":
-        return InputMediaPhoto(
-            media=item.file_id,
-            caption=item.caption,
-            caption_entities=entities,
-            parse_mode=None,
-            has_spoiler=item.has_spoiler or None,
-        )
-    if item.kind == "video":
-        return InputMediaVideo(
+    if item.kind in ("photo", "video"):
+        spoilable = InputMediaPhoto if item.kind == "photo" else InputMediaVideo
+        return spoilable(
             media=item.file_id,
             caption=item.caption,
             caption_entities=entities,
@@ -145,27 +138,19 @@ def _input_media(item: AlbumItem[MessageEntity]) -> MediaGroupItem:
 
 async def send_edit(message: Message, partner_id: int, copy_id: int, courier: Courier) -> None:
     """Apply an edit of text or caption to the partner's copy, under the same rule."""
+    edit: EditMessageText | EditMessageCaption
     if message.text is not None:
         text = outgoing(message.text, message.entities)
-        await courier.send(
-            EditMessageText(
-                chat_id=partner_id,
-                message_id=copy_id,
-                text=message.text,
-                entities=text.entities,
-                parse_mode=None,
-            ),
-            recipient=partner_id,
+        edit = EditMessageText(
+            chat_id=partner_id, message_id=copy_id, text=message.text, entities=text.entities, parse_mode=None
         )
-        return
-    caption = outgoing(message.caption, message.caption_entities)
-    await courier.send(
-        EditMessageCaption(
+    else:
+        caption = outgoing(message.caption, message.caption_entities)
+        edit = EditMessageCaption(
             chat_id=partner_id,
             message_id=copy_id,
             caption=caption.text,
             caption_entities=caption.entities,
             parse_mode=None,
-        ),
-        recipient=partner_id,
-    )
+        )
+    await courier.send(edit, recipient=partner_id)
