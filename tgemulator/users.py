@@ -142,64 +142,30 @@ class SimUser(PrivateChat):
         )
         return self._send(content, reply_to=reply_to).message_id
 
-    async def send_photo(
-        self,
-        caption: str | None = None,
-        *,
-        file_id: str | None = None,
-        reply_to: int | None = None,
-        has_spoiler: bool = False,
-    ) -> int:
-        return await self.send_media("photo", caption, file_id=file_id, reply_to=reply_to, has_spoiler=has_spoiler)
+    # One line per kind for the tests; send_media takes every option.
+    async def send_photo(self, caption: str | None = None) -> int:
+        return await self.send_media("photo", caption)
 
-    async def send_video(
-        self,
-        caption: str | None = None,
-        *,
-        file_id: str | None = None,
-        reply_to: int | None = None,
-        has_spoiler: bool = False,
-    ) -> int:
-        return await self.send_media("video", caption, file_id=file_id, reply_to=reply_to, has_spoiler=has_spoiler)
+    async def send_video(self, caption: str | None = None) -> int:
+        return await self.send_media("video", caption)
 
-    async def send_animation(
-        self, caption: str | None = None, *, file_id: str | None = None, reply_to: int | None = None
-    ) -> int:
-        return await self.send_media("animation", caption, file_id=file_id, reply_to=reply_to)
+    async def send_animation(self, caption: str | None = None) -> int:
+        return await self.send_media("animation", caption)
 
-    async def send_voice(
-        self, caption: str | None = None, *, file_id: str | None = None, reply_to: int | None = None
-    ) -> int:
-        return await self.send_media("voice", caption, file_id=file_id, reply_to=reply_to)
+    async def send_voice(self, caption: str | None = None) -> int:
+        return await self.send_media("voice", caption)
 
-    async def send_video_note(self, *, file_id: str | None = None, reply_to: int | None = None) -> int:
-        return await self.send_media("video_note", file_id=file_id, reply_to=reply_to)
+    async def send_video_note(self) -> int:
+        return await self.send_media("video_note")
 
-    async def send_audio(
-        self, caption: str | None = None, *, file_id: str | None = None, reply_to: int | None = None
-    ) -> int:
-        return await self.send_media("audio", caption, file_id=file_id, reply_to=reply_to)
+    async def send_audio(self, caption: str | None = None) -> int:
+        return await self.send_media("audio", caption)
 
-    async def send_document(
-        self,
-        caption: str | None = None,
-        *,
-        file_id: str | None = None,
-        reply_to: int | None = None,
-        file_name: str | None = None,
-        mime_type: str | None = None,
-    ) -> int:
-        return await self.send_media(
-            "document",
-            caption,
-            file_id=file_id,
-            reply_to=reply_to,
-            file_name=file_name,
-            mime_type=mime_type,
-        )
+    async def send_document(self, caption: str | None = None, *, file_name: str | None = None) -> int:
+        return await self.send_media("document", caption, file_name=file_name)
 
-    async def send_sticker(self, emoji: str = "🙂", *, file_id: str | None = None, reply_to: int | None = None) -> int:
-        return await self.send_media("sticker", file_id=file_id, reply_to=reply_to, emoji=emoji)
+    async def send_sticker(self, emoji: str = "🙂") -> int:
+        return await self.send_media("sticker", emoji=emoji)
 
     async def send_dice(self, emoji: str = "🎲", value: int | None = None, *, reply_to: int | None = None) -> int:
         top = DICE_RANGES.get(emoji, 6)

@@ -10,6 +10,7 @@ from ..models import EmuMessage
 from ..models import JSONDict
 from ..models import bad_request
 from .outgoing import caption_fields
+from .outgoing import existing_message
 from .outgoing import known_chat
 from .outgoing import markup
 from .outgoing import reachable_chat
@@ -35,9 +36,7 @@ def editable(emu: BotAPIEmulator, p: params.EditMessage) -> tuple[SimUser, EmuMe
     chat = reachable_chat(emu, p.chat_id)
     if p.message_id is None:
         raise bad_request("message identifier is not specified")
-    message = chat.messages.get(p.message_id)
-    if message is None or message.deleted:
-        raise bad_request("message to edit not found")
+    message = existing_message(chat, p.message_id, "message to edit not found")
     if not message.from_bot:
         raise bad_request("message can't be edited")
     return chat, message
@@ -51,6 +50,15 @@ def edited_markup(message: EmuMessage, p: params.EditMessage) -> JSONDict | None
     return markup(p.reply_markup)
 
 
+def apply_edit(chat: SimUser, message: EmuMessage, content: JSONDict, p: params.EditMessage) -> JSONDict:
+    """The new content and keyboard; an edit that changes neither is refused, as Telegram does."""
+    new_markup = edited_markup(message, p)
+    if content == message.content and new_markup == message.reply_markup:
+        raise bad_request(NOT_MODIFIED)
+    chat.replace_content(message, content, new_markup)
+    return message.to_api()
+
+
 @table.method("editMessageText", params.EditMessageText)
 async def edit_message_text(emu: BotAPIEmulator, p: params.EditMessageText, files: Files) -> JSONDict:
     chat, message = editable(emu, p)
@@ -59,11 +67,7 @@ async def edit_message_text(emu: BotAPIEmulator, p: params.EditMessageText, file
     content = text_content(p)
     if "link_preview_options" not in content and "link_preview_options" in message.content:
         content["link_preview_options"] = message.content["link_preview_options"]
-    new_markup = edited_markup(message, p)
-    if content == message.content and new_markup == message.reply_markup:
-        raise bad_request(NOT_MODIFIED)
-    chat.replace_content(message, content, new_markup)
-    return message.to_api()
+    return apply_edit(chat, message, content, p)
 
 
 @table.method("editMessageCaption", params.EditMessageCaption)
@@ -76,11 +80,7 @@ async def edit_message_caption(emu: BotAPIEmulator, p: params.EditMessageCaption
         dropped.add("show_caption_above_media")
     content = {k: v for k, v in message.content.items() if k not in dropped}
     content.update(caption_fields(p))
-    new_markup = edited_markup(message, p)
-    if content == message.content and new_markup == message.reply_markup:
-        raise bad_request(NOT_MODIFIED)
-    chat.replace_content(message, content, new_markup)
-    return message.to_api()
+    return apply_edit(chat, message, content, p)
 
 
 @table.method("editMessageReplyMarkup", params.EditMessage)
@@ -96,9 +96,7 @@ async def edit_message_reply_markup(emu: BotAPIEmulator, p: params.EditMessage, 
 @table.method("deleteMessage", params.MessageParams)
 async def delete_message(emu: BotAPIEmulator, p: params.MessageParams, files: Files) -> bool:
     chat = known_chat(emu, p.chat_id)
-    message = chat.messages.get(p.message_id)
-    if message is None or message.deleted:
-        raise bad_request("message to delete not found")
+    message = existing_message(chat, p.message_id, "message to delete not found")
     message.deleted = True
     chat.touch(message)
     return True

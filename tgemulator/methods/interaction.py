@@ -10,6 +10,7 @@ from .. import params
 from ..models import CallbackAnswer
 from ..models import JSONDict
 from ..models import bad_request
+from .outgoing import existing_message
 from .outgoing import known_chat
 from .registry import Files
 from .registry import MethodTable
@@ -82,9 +83,7 @@ async def get_my_commands(emu: BotAPIEmulator, p: params.CommandsScope, files: F
 @table.method("setMessageReaction", params.SetMessageReaction)
 async def set_message_reaction(emu: BotAPIEmulator, p: params.SetMessageReaction, files: Files) -> bool:
     chat = known_chat(emu, p.chat_id)
-    message = chat.messages.get(p.message_id)
-    if message is None or message.deleted:
-        raise bad_request("MESSAGE_ID_INVALID")
+    message = existing_message(chat, p.message_id, "MESSAGE_ID_INVALID")
     message.reactions = [params.dump(reaction) for reaction in p.reaction or []]
     chat.touch(message)
     return True

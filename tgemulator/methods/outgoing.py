@@ -39,6 +39,14 @@ def known_chat(emu: BotAPIEmulator, chat_id: int | None) -> SimUser:
     return user
 
 
+def existing_message(chat: SimUser, message_id: int, missing: str) -> EmuMessage:
+    """A message of the chat that is not deleted; Telegram's `missing` error otherwise."""
+    message = chat.messages.get(message_id)
+    if message is None or message.deleted:
+        raise bad_request(missing)
+    return message
+
+
 def reachable_chat(emu: BotAPIEmulator, chat_id: int) -> SimUser:
     """A chat the bot may write to now (403 in Telegram's words otherwise)."""
     user = known_chat(emu, chat_id)
