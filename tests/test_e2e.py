@@ -741,17 +741,24 @@ async def test_a_link_that_opens_an_account_by_id_never_reaches_the_partner(
 # --- the wall between adults and minors ----------------------------------------------------------
 
 
+async def ask_age_in_a_chat(user: SimUser) -> int:
+    """/profile, then Edit age, as a user in a chat does; the id of the bot's question."""
+    mark = last_seen(user)
+    await user.send_command("/profile")
+    card = await user.wait_for_text("Your profile", WAIT, after=mark)
+    await user.press(card.message_id, "pe:age")
+    question = await user.wait_for_text("Your next message goes to the bot, not to your partner", WAIT, after=mark)
+    return question.message_id
+
+
 async def test_an_adult_in_a_chat_cannot_edit_their_age_to_15_and_the_partner_learns_nothing(
     emulator: BotAPIEmulator, bot: BotProcess, database_url: str
 ) -> None:
     alice, bob = await strangers_in_a_chat(emulator)
-    alice_mark, bob_mark = last_seen(alice), last_seen(bob)
-    await bob.send_command("/profile")
-    card = await bob.wait_for_text("Your profile", WAIT, after=bob_mark)
-    await bob.press(card.message_id, "pe:age")
-    await bob.wait_for_text("How old", WAIT, after=card.message_id)
+    alice_mark = last_seen(alice)
+    asked = await ask_age_in_a_chat(bob)
     await bob.send_text("15")
-    await bob.wait_for_text("can only be changed within the group you signed up in", WAIT, after=card.message_id)
+    await bob.wait_for_text("can only be changed within the group you signed up in", WAIT, after=asked)
 
     still = await bob.send_text("still here")
     assert (await copy_of(alice, bob, still)).text == "still here"
@@ -762,6 +769,24 @@ async def test_an_adult_in_a_chat_cannot_edit_their_age_to_15_and_the_partner_le
     assert [m.copied_from for m in alice.inbox if m.message_id > alice_mark] == [(bob.id, still)]
     status, output = await anochat_check(database_url)
     assert status == 0 and "all invariants hold" in output, output
+    assert_nobody_is_revealed([alice, bob])
+
+
+async def test_after_edit_age_in_a_chat_what_is_typed_to_the_partner_reaches_them(
+    emulator: BotAPIEmulator, bot: BotProcess, database_url: str
+) -> None:
+    alice, bob = await strangers_in_a_chat(emulator)
+    await ask_age_in_a_chat(bob)
+
+    question = await alice.send_text("how old are you?")
+    await copy_of(bob, alice, question)
+    first = await bob.send_text("wait, let me guess yours")  # no age: it goes to the partner
+    answer = await bob.send_text("19")  # answering the partner: the question was closed by the line before
+    assert (await copy_of(alice, bob, first)).text == "wait, let me guess yours"
+    assert (await copy_of(alice, bob, answer)).text == "19"
+    await all_updates_handled(emulator)
+    [profile] = await fetch(database_url, "SELECT age FROM users WHERE id = $1", bob.id)
+    assert profile["age"] == 25
     assert_nobody_is_revealed([alice, bob])
 
 

@@ -68,6 +68,14 @@ def age_question() -> str:
     return _("How old are you? Send a number from {min_age} to {max_age}.").format(min_age=MIN_AGE, max_age=MAX_AGE)
 
 
+def age_question_in_chat() -> str:
+    """Asked while the user is in a chat, where a message would otherwise go to the partner."""
+    return _(
+        "✏️ Your next message goes to the bot, not to your partner: how old are you? Send a number from "
+        "{min_age} to {max_age}. Anything else you send goes to your partner as usual."
+    ).format(min_age=MIN_AGE, max_age=MAX_AGE)
+
+
 def not_an_age() -> str:
     return _("That doesn't look like an age.") + " " + age_question()
 

@@ -2,7 +2,8 @@
 
 A typed answer arrives as an ordinary message, so the relay is the first to see it; it reads
 the user's FSM state in its own query (see roulette/bot/middlewares.py StateOnDemand) and hands
-the message to whichever feature registered that state here.
+the message to whichever feature registered that state here. Nothing typed to a partner may be
+swallowed: a handler that finds the message is no answer says so, and the relay sends it on.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from aiogram.types import Message
 
 from roulette.usecases import UseCases
 
-AnswerHandler = Callable[[Message, FSMContext, UseCases], Awaitable[None]]
+# True: the message was taken as the answer. False: it is no answer (a user in a chat typing to
+# their partner), the handler has closed the question, and the message goes to the partner.
+AnswerHandler = Callable[[Message, FSMContext, UseCases], Awaitable[bool]]
 
 
 class TypedAnswers:

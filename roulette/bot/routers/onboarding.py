@@ -88,18 +88,19 @@ async def on_gender(query: CallbackQuery, callback_data: GenderChoice, state: FS
         await query.message.answer(age_question())
 
 
-async def on_age(message: Message, state: FSMContext, _usecases: UseCases) -> None:
-    """The answer to "How old are you?" during onboarding."""
+async def on_age(message: Message, state: FSMContext, _usecases: UseCases) -> bool:
+    """The answer to "How old are you?" during onboarding (nobody is in a chat before it is done)."""
     try:
         age = parse_age(message.text or "")
     except InvalidAge:
         await message.answer(not_an_age())
-        return
+        return True
     await state.update_data(age=age, interests=[])
     await state.set_state(Onboarding.interests)
     await message.answer(
         _("Pick your interests (any number), then press Done."), reply_markup=keyboards.interests_choice(Interests())
     )
+    return True
 
 
 async def on_interest(

@@ -29,6 +29,7 @@ from roulette.bot.registered import registered_user
 from roulette.bot.reply_keyboard import ReplyButton
 from roulette.bot.texts import age_class_fixed
 from roulette.bot.texts import age_question
+from roulette.bot.texts import age_question_in_chat
 from roulette.bot.texts import gender_name
 from roulette.bot.texts import interests_list
 from roulette.bot.texts import needs_start
@@ -43,10 +44,15 @@ from roulette.domain import User
 from roulette.domain import parse_age
 from roulette.usecases import UseCases
 from roulette.usecases.account import EditRefused
+from roulette.usecases.search import InChat
 
 
 class EditProfile(StatesGroup):
     age = State()
+
+
+# FSM data of EditProfile.age: the chat the user was in when asked (absent: asked outside a chat)
+ASKED_IN_CHAT = "asked_in_chat"
 
 
 def build_router(answers: TypedAnswers) -> Router:
@@ -89,8 +95,16 @@ async def on_edit(query: CallbackQuery, callback_data: ProfileEdit, state: FSMCo
     if callback_data.field is ProfileField.GENDER:
         await where.answer(_("What is your gender?"), reply_markup=keyboards.gender_choice(editing=True))
     elif callback_data.field is ProfileField.AGE:
+        status = await usecases.get_current_chat(user.id)
         await state.set_state(EditProfile.age)
-        await where.answer(age_question())
+        if isinstance(status, InChat):
+            # what a user in a chat types goes to the partner: the question says where the next
+            # message goes, and remembers the chat it was asked in (see on_age_edit)
+            await state.set_data({ASKED_IN_CHAT: status.chat_id})
+            await where.answer(age_question_in_chat())
+        else:
+            await state.set_data({})
+            await where.answer(age_question())
     elif callback_data.field is ProfileField.INTERESTS:
         await where.answer(
             _("Pick your interests, then press Done."),
@@ -110,24 +124,35 @@ async def on_gender_edit(query: CallbackQuery, callback_data: GenderChoice, usec
         await query.message.answer(profile_card(updated), reply_markup=keyboards.profile_edit())
 
 
-async def on_age_edit(message: Message, state: FSMContext, usecases: UseCases) -> None:
-    """The answer to "How old are you?" from Edit age."""
+async def on_age_edit(message: Message, state: FSMContext, usecases: UseCases) -> bool:
+    """The answer to "How old are you?" from Edit age. In a chat, only an age sent right after the
+    question was asked in that same chat is an answer: anything else is words to the partner, and
+    closes the question so that nothing typed later is taken for an age either."""
     assert message.from_user is not None
     try:
-        age = parse_age(message.text or "")
+        age: int | None = parse_age(message.text or "")
     except InvalidAge:
+        age = None
+    status = await usecases.get_current_chat(message.from_user.id)
+    if isinstance(status, InChat):
+        asked_here = (await state.get_data()).get(ASKED_IN_CHAT) == status.chat_id
+        if age is None or not asked_here:
+            await state.clear()
+            return False
+    if age is None:
         await message.answer(not_an_age())
-        return
+        return True
     user = await _complete_user(usecases, message.from_user.id)
     await state.clear()
     if user is None:
         await message.answer(needs_start())
-        return
+        return True
     updated = await usecases.update_profile(user.id, replace(user.profile, age=age))
     if updated is EditRefused.AGE_ACROSS_THE_WALL:
         await message.answer(age_class_fixed())
     elif isinstance(updated, User):
         await message.answer(profile_card(updated), reply_markup=keyboards.profile_edit())
+    return True
 
 
 async def on_interest_edit(query: CallbackQuery, callback_data: InterestToggle, usecases: UseCases) -> None:

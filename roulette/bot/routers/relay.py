@@ -12,6 +12,7 @@ import logging
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import partial
 
 from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
@@ -171,8 +172,7 @@ async def relay_message(
     if isinstance(content, Refused):
         # Rare, so here the FSM state is read on its own: an empty text may still be an answer.
         answer = typed_answers.handler_for(await state.get_state())
-        if answer is not None:
-            await answer(message, state, usecases)
+        if answer is not None and await answer(message, state, usecases):
             return
         if content.reason == "personal" and settings.relay_contacts_and_locations:
             await _copy_unstored(message, usecases, courier, settings)
@@ -180,21 +180,24 @@ async def relay_message(
         await message.answer(_refusal_text(content))
         return
     reply = message.reply_to_message
-    result = await usecases.send_message(
+    send = partial(
+        usecases.send_message,
         sender.id,
         message.message_id,
         content,
         media_group_id=message.media_group_id,
         reply_to_message_id=reply.message_id if reply is not None else None,
-        prompt=InputPrompt(state.key.bot_id, typed_answers.states),
     )
+    result = await send(prompt=InputPrompt(state.key.bot_id, typed_answers.states))
     if isinstance(result, AwaitingInput):
         # The FSM state is read by this same query, not before every message (see
         # roulette/bot/middlewares.py StateOnDemand): the relay path stays one round trip.
         answer = typed_answers.handler_for(result.state)
         assert answer is not None  # the query only reports the states it was given
-        await answer(message, state, usecases)
-        return
+        if await answer(message, state, usecases):
+            return
+        result = await send()  # not an answer, and the question is closed: a chat message after all
+        assert not isinstance(result, AwaitingInput)  # asked without a prompt
     if result is NotRelayed.NOT_IN_CHAT:
         await albums.settle(sender.id, courier, usecases, settings)
         await message.answer(await _hint_for(sender.id, usecases))
