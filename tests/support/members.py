@@ -51,6 +51,13 @@ async def chat_between(usecases: UseCases, first: int, second: int) -> int:
     return result.chat_id
 
 
+async def members_in_chat(usecases: UseCases, first: int, second: int) -> int:
+    """Two members with the default profile, in a chat together: its id."""
+    await member(usecases, first)
+    await member(usecases, second)
+    return await chat_between(usecases, first, second)
+
+
 async def ended_chat_between(usecases: UseCases, first: int, second: int) -> int:
     chat_id = await chat_between(usecases, first, second)
     assert isinstance(await usecases.close_chat(first), ChatClosed)

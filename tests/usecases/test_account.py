@@ -25,8 +25,8 @@ from roulette.usecases.search import SearchOutcome
 from roulette.usecases.search import Unpaired
 from tests.support.members import MAN
 from tests.support.members import WOMAN
-from tests.support.members import chat_between
 from tests.support.members import member
+from tests.support.members import members_in_chat
 
 # --- users -------------------------------------------------------------------------------
 
@@ -119,9 +119,7 @@ MESSAGES_THE_DOMAIN_REFUSES: list[tuple[str, str | None, str | None, str | None]
 
 
 async def test_the_database_refuses_a_message_the_domain_refuses(usecases: UseCases, pool: asyncpg.Pool[Any]) -> None:
-    await member(usecases, 1)
-    await member(usecases, 2)
-    chat_id = await chat_between(usecases, 1, 2)
+    chat_id = await members_in_chat(usecases, 1, 2)
     for kind, text, caption, file_id in MESSAGES_THE_DOMAIN_REFUSES:
         with pytest.raises(asyncpg.CheckViolationError):
             await pool.execute(
@@ -140,9 +138,7 @@ async def test_the_database_refuses_a_message_the_domain_refuses(usecases: UseCa
 
 
 async def test_deleting_a_user_erases_them_and_their_messages_and_ends_their_chat(usecases: UseCases) -> None:
-    await member(usecases, 1)
-    await member(usecases, 2)
-    chat_id = await chat_between(usecases, 1, 2)
+    chat_id = await members_in_chat(usecases, 1, 2)
     await usecases.send_message(1, 10, MessageContent.text_message("mine"))
     await usecases.send_message(2, 20, MessageContent.text_message("theirs"))
     await usecases.send_message(1, 11, MessageContent.media(MessageKind.PHOTO, "file", "also mine"))
@@ -170,9 +166,7 @@ async def test_deleting_an_unknown_user_says_so(usecases: UseCases) -> None:
 
 
 async def test_a_block_against_a_deleted_user_still_holds_when_they_come_back(usecases: UseCases) -> None:
-    await member(usecases, 1)
-    await member(usecases, 2)
-    chat_id = await chat_between(usecases, 1, 2)
+    chat_id = await members_in_chat(usecases, 1, 2)
     await usecases.block_partner(1, chat_id)
     await usecases.delete_user(2)
 

@@ -27,6 +27,7 @@ from roulette.usecases.search import Unpaired
 from tests.support.members import chat_between
 from tests.support.members import ended_chat_between
 from tests.support.members import member
+from tests.support.members import members_in_chat
 
 
 def banned_nobody(result: object, *, about: int) -> bool:
@@ -72,9 +73,7 @@ async def test_only_the_two_sides_of_a_chat_may_rate_it(usecases: UseCases) -> N
 
 
 async def test_a_chat_cannot_be_rated_while_it_is_going_on(usecases: UseCases) -> None:
-    await member(usecases, 1)
-    await member(usecases, 2)
-    chat_id = await chat_between(usecases, 1, 2)
+    chat_id = await members_in_chat(usecases, 1, 2)
 
     assert await usecases.rate_partner(1, chat_id, 1) is Refused.CHAT_STILL_ACTIVE
     partner = await usecases.get_user(2)
@@ -114,9 +113,7 @@ async def test_a_report_is_filed_with_its_reason(
 
 
 async def test_a_partner_can_be_reported_during_the_chat(usecases: UseCases, report_partner: ReportPartner) -> None:
-    await member(usecases, 1)
-    await member(usecases, 2)
-    chat_id = await chat_between(usecases, 1, 2)
+    chat_id = await members_in_chat(usecases, 1, 2)
 
     result = await report_partner(2, chat_id, "abuse")
 
@@ -129,9 +126,7 @@ async def test_a_partner_can_be_reported_during_the_chat(usecases: UseCases, rep
 async def test_a_report_without_a_block_leaves_the_chat_going(
     usecases: UseCases, report_partner: ReportPartner
 ) -> None:
-    await member(usecases, 1)
-    await member(usecases, 2)
-    chat_id = await chat_between(usecases, 1, 2)
+    chat_id = await members_in_chat(usecases, 1, 2)
 
     result = await report_partner(2, chat_id, "abuse", block=False)
 
@@ -209,9 +204,7 @@ async def test_a_report_needs_a_known_reason(usecases: UseCases, report_partner:
 
 
 async def test_blocking_the_partner_ends_the_chat(usecases: UseCases) -> None:
-    await member(usecases, 1)
-    await member(usecases, 2)
-    chat_id = await chat_between(usecases, 1, 2)
+    chat_id = await members_in_chat(usecases, 1, 2)
 
     assert await usecases.block_partner(1, chat_id) == Blocked(blocked_id=2, ended_chat=ChatClosed(chat_id, 2))
 

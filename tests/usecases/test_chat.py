@@ -21,14 +21,13 @@ from roulette.usecases.search import Unpaired
 from tests.support.members import chat_between
 from tests.support.members import ended_chat_between
 from tests.support.members import member
+from tests.support.members import members_in_chat
 
 # --- messages ----------------------------------------------------------------------------
 
 
 async def test_a_message_is_relayed_to_the_partner(usecases: UseCases) -> None:
-    await member(usecases, 1)
-    await member(usecases, 2)
-    chat_id = await chat_between(usecases, 1, 2)
+    chat_id = await members_in_chat(usecases, 1, 2)
 
     result = await usecases.send_message(1, 10, MessageContent.text_message("hello"))
 
@@ -49,9 +48,7 @@ async def test_a_message_outside_a_chat_is_not_relayed(usecases: UseCases) -> No
 
 
 async def test_the_same_message_delivered_twice_is_stored_and_relayed_once(usecases: UseCases) -> None:
-    await member(usecases, 1)
-    await member(usecases, 2)
-    chat_id = await chat_between(usecases, 1, 2)
+    chat_id = await members_in_chat(usecases, 1, 2)
     content = MessageContent.text_message("once")
     sent = await usecases.send_message(1, 10, content)
     assert isinstance(sent, Relay)
@@ -62,9 +59,7 @@ async def test_the_same_message_delivered_twice_is_stored_and_relayed_once(useca
 
 
 async def test_a_message_whose_copy_was_never_recorded_is_relayed_again_when_redelivered(usecases: UseCases) -> None:
-    await member(usecases, 1)
-    await member(usecases, 2)
-    chat_id = await chat_between(usecases, 1, 2)
+    chat_id = await members_in_chat(usecases, 1, 2)
     content = MessageContent.text_message("did it arrive?")
 
     first = await usecases.send_message(1, 10, content)
@@ -75,9 +70,7 @@ async def test_a_message_whose_copy_was_never_recorded_is_relayed_again_when_red
 
 
 async def test_a_sender_over_the_flood_limit_is_held_back(db: Database, usecases: UseCases) -> None:
-    await member(usecases, 1)
-    await member(usecases, 2)
-    chat_id = await chat_between(usecases, 1, 2)
+    chat_id = await members_in_chat(usecases, 1, 2)
     send = UseCases(db, flood_policy=FloodPolicy(max_messages=3, window_seconds=60)).send_message
 
     results = [await send(1, source, MessageContent.text_message(f"#{source}")) for source in range(5)]
@@ -96,9 +89,7 @@ async def test_a_sender_over_the_flood_limit_is_held_back(db: Database, usecases
 async def test_the_flood_limit_counts_only_recent_messages(
     db: Database, usecases: UseCases, pool: asyncpg.Pool[Any]
 ) -> None:
-    await member(usecases, 1)
-    await member(usecases, 2)
-    await chat_between(usecases, 1, 2)
+    await members_in_chat(usecases, 1, 2)
     send = UseCases(db, flood_policy=FloodPolicy(max_messages=2, window_seconds=60)).send_message
     for source in range(2):
         await send(1, source, MessageContent.text_message("earlier"))
@@ -109,9 +100,7 @@ async def test_the_flood_limit_counts_only_recent_messages(
 
 
 async def test_media_is_stored_with_its_file_caption_and_album(usecases: UseCases) -> None:
-    await member(usecases, 1)
-    await member(usecases, 2)
-    chat_id = await chat_between(usecases, 1, 2)
+    chat_id = await members_in_chat(usecases, 1, 2)
     photo = MessageContent.media(MessageKind.PHOTO, "file-1", "look")
 
     await usecases.send_message(2, 7, photo, media_group_id="album")
@@ -123,9 +112,7 @@ async def test_media_is_stored_with_its_file_caption_and_album(usecases: UseCase
 
 
 async def test_replies_point_at_the_right_message_on_the_other_side(usecases: UseCases) -> None:
-    await member(usecases, 1)
-    await member(usecases, 2)
-    await chat_between(usecases, 1, 2)
+    await members_in_chat(usecases, 1, 2)
     # user 1 sends #100, which user 2 sees as #500; user 2 sends #600, which user 1 sees as #101
     mine = await usecases.send_message(1, 100, MessageContent.text_message("mine"))
     assert isinstance(mine, Relay)
@@ -149,38 +136,30 @@ async def test_replies_point_at_the_right_message_on_the_other_side(usecases: Us
     assert await reply(1, 104, to=99) is None
 
 
-async def test_an_edit_reaches_the_partners_copy(usecases: UseCases) -> None:
-    await member(usecases, 1)
-    await member(usecases, 2)
-    chat_id = await chat_between(usecases, 1, 2)
-    sent = await usecases.send_message(1, 10, MessageContent.text_message("helo"))
+@pytest.mark.parametrize(
+    ("original", "field"),
+    [
+        (MessageContent.text_message("befor"), "text"),
+        (MessageContent.media(MessageKind.PHOTO, "file", "befor"), "caption"),
+    ],
+)
+async def test_an_edit_of_the_text_or_caption_reaches_the_partners_copy(
+    usecases: UseCases, original: MessageContent, field: str
+) -> None:
+    chat_id = await members_in_chat(usecases, 1, 2)
+    sent = await usecases.send_message(1, 10, original)
     assert isinstance(sent, Relay)
     await usecases.record_relayed(sent.message_id, 500)
 
-    assert await usecases.edit_message(1, 10, text="hello") == EditRelay(partner_id=2, relayed_message_id=500)
+    edited = await usecases.edit_message(1, 10, **{field: "before"})
 
+    assert edited == EditRelay(partner_id=2, relayed_message_id=500)
     [stored] = await usecases.get_chat_history(chat_id)
-    assert stored.content.text == "hello"
-
-
-async def test_a_caption_edit_reaches_the_partners_copy(usecases: UseCases) -> None:
-    await member(usecases, 1)
-    await member(usecases, 2)
-    chat_id = await chat_between(usecases, 1, 2)
-    sent = await usecases.send_message(1, 10, MessageContent.media(MessageKind.PHOTO, "file", "befor"))
-    assert isinstance(sent, Relay)
-    await usecases.record_relayed(sent.message_id, 500)
-
-    assert await usecases.edit_message(1, 10, caption="before") == EditRelay(partner_id=2, relayed_message_id=500)
-
-    [stored] = await usecases.get_chat_history(chat_id)
-    assert stored.content.caption == "before"
+    assert getattr(stored.content, field) == "before"
 
 
 async def test_an_edit_of_a_message_the_partner_never_got_is_not_relayed(usecases: UseCases) -> None:
-    await member(usecases, 1)
-    await member(usecases, 2)
-    await chat_between(usecases, 1, 2)
+    await members_in_chat(usecases, 1, 2)
     await usecases.send_message(1, 10, MessageContent.text_message("not delivered yet"))
 
     assert await usecases.edit_message(1, 10, text="edited") is NotRelayed.NO_COPY_TO_EDIT
@@ -189,9 +168,7 @@ async def test_an_edit_of_a_message_the_partner_never_got_is_not_relayed(usecase
 
 
 async def test_an_edit_after_the_chat_ended_is_not_relayed(usecases: UseCases) -> None:
-    await member(usecases, 1)
-    await member(usecases, 2)
-    chat_id = await chat_between(usecases, 1, 2)
+    chat_id = await members_in_chat(usecases, 1, 2)
     sent = await usecases.send_message(1, 10, MessageContent.text_message("bye"))
     assert isinstance(sent, Relay)
     await usecases.record_relayed(sent.message_id, 500)
@@ -206,9 +183,7 @@ async def test_an_edit_after_the_chat_ended_is_not_relayed(usecases: UseCases) -
 async def test_an_edit_breaking_the_message_rules_is_refused(
     usecases: UseCases, text: str | None, caption: str | None
 ) -> None:
-    await member(usecases, 1)
-    await member(usecases, 2)
-    await chat_between(usecases, 1, 2)
+    await members_in_chat(usecases, 1, 2)
     kind = MessageContent.text_message("hi") if text is not None else MessageContent.media(MessageKind.PHOTO, "file")
     sent = await usecases.send_message(1, 10, kind)
     assert isinstance(sent, Relay)
@@ -219,9 +194,7 @@ async def test_an_edit_breaking_the_message_rules_is_refused(
 
 
 async def test_a_chats_history_is_in_the_order_it_was_written(usecases: UseCases) -> None:
-    await member(usecases, 1)
-    await member(usecases, 2)
-    chat_id = await chat_between(usecases, 1, 2)
+    chat_id = await members_in_chat(usecases, 1, 2)
     lines = [(1, "hi"), (2, "hello"), (2, "how are you?"), (1, "fine"), (2, "ok")]
     for source, (sender, text) in enumerate(lines):
         await usecases.send_message(sender, source, MessageContent.text_message(text))
@@ -237,9 +210,7 @@ async def test_a_chats_history_is_in_the_order_it_was_written(usecases: UseCases
 
 
 async def test_closing_a_chat_frees_both_sides_and_names_the_partner(usecases: UseCases) -> None:
-    await member(usecases, 1)
-    await member(usecases, 2)
-    chat_id = await chat_between(usecases, 1, 2)
+    chat_id = await members_in_chat(usecases, 1, 2)
 
     assert await usecases.close_chat(1) == ChatClosed(chat_id, partner_id=2)
 
@@ -268,9 +239,7 @@ async def test_after_closing_both_can_meet_someone_new(usecases: UseCases) -> No
 
 
 async def test_edits_count_against_the_flood_limit_like_messages(db: Database, usecases: UseCases) -> None:
-    await member(usecases, 1)
-    await member(usecases, 2)
-    chat_id = await chat_between(usecases, 1, 2)
+    chat_id = await members_in_chat(usecases, 1, 2)
     guarded = UseCases(db, flood_policy=FloodPolicy(max_messages=3, window_seconds=60))
     sent = await guarded.send_message(1, 10, MessageContent.text_message("first"))
     assert isinstance(sent, Relay)

@@ -20,6 +20,7 @@ from roulette.usecases.outbox import ClaimOverdue
 from tests.support.flows import ADMIN_ID
 from tests.support.members import chat_between
 from tests.support.members import member
+from tests.support.members import members_in_chat
 
 LEASE = 30.0
 
@@ -50,9 +51,7 @@ async def test_a_search_that_pairs_nobody_writes_no_notice(usecases: UseCases) -
 
 
 async def test_leaving_a_chat_tells_the_partner_and_the_leaver(usecases: UseCases) -> None:
-    await member(usecases, 1)
-    await member(usecases, 2)
-    chat_id = await chat_between(usecases, 1, 2)
+    chat_id = await members_in_chat(usecases, 1, 2)
     await forget_all(usecases, [1, 2])
 
     await usecases.close_chat(1)
@@ -117,9 +116,7 @@ async def test_processes_claiming_at_once_never_claim_the_same_notice(
 async def test_a_notice_whose_process_died_is_claimed_again_once_its_lease_passed(
     usecases: UseCases, db: Database, pool: asyncpg.Pool[Any]
 ) -> None:
-    await member(usecases, 1)
-    await member(usecases, 2)
-    await chat_between(usecases, 1, 2)
+    await members_in_chat(usecases, 1, 2)
     claimed = await usecases.claim_notices([1])  # ... and the process dies before sending it
     sweep = ClaimOverdue(db, LEASE)
     assert await sweep() == []  # 2's notice is fresh, 1's is claimed: nothing is overdue yet
@@ -133,9 +130,7 @@ async def test_a_notice_whose_process_died_is_claimed_again_once_its_lease_passe
 
 
 async def test_an_album_item_marks_its_album_pending_in_its_chat(usecases: UseCases) -> None:
-    await member(usecases, 1)
-    await member(usecases, 2)
-    chat_id = await chat_between(usecases, 1, 2)
+    chat_id = await members_in_chat(usecases, 1, 2)
     for source in (12, 10, 11):
         await usecases.send_message(1, source, photo(), media_group_id="trip")
 
@@ -163,9 +158,7 @@ async def test_an_album_whose_chat_ended_has_nothing_to_send(usecases: UseCases)
 
 
 async def test_an_item_that_arrives_during_a_flush_gets_a_flush_of_its_own(usecases: UseCases) -> None:
-    await member(usecases, 1)
-    await member(usecases, 2)
-    chat_id = await chat_between(usecases, 1, 2)
+    chat_id = await members_in_chat(usecases, 1, 2)
     await usecases.send_message(1, 10, photo(), media_group_id="trip")
     flush = await usecases.claim_album(chat_id, 1, "trip")
     assert flush is not None

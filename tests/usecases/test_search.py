@@ -24,6 +24,7 @@ from tests.support.members import MAN
 from tests.support.members import WOMAN
 from tests.support.members import chat_between
 from tests.support.members import member
+from tests.support.members import members_in_chat
 from tests.support.members import wait_until_a_query_waits_for_a_lock
 
 # --- searching ---------------------------------------------------------------------------
@@ -57,9 +58,7 @@ async def test_searching_again_while_waiting_says_already_searching(usecases: Us
 
 
 async def test_searching_while_in_a_chat_says_already_in_chat(usecases: UseCases) -> None:
-    await member(usecases, 1)
-    await member(usecases, 2)
-    chat_id = await chat_between(usecases, 1, 2)
+    chat_id = await members_in_chat(usecases, 1, 2)
     assert await usecases.start_search(1) == InChat(chat_id, partner_id=2)
     assert await usecases.start_search(2) == InChat(chat_id, partner_id=1)
 
