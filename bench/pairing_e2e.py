@@ -32,8 +32,9 @@ from tgemulator import BotAPIEmulator
 from tgemulator import EmuMessage
 from tgemulator import SimUser
 
-PAIRED_TEXT = "Partner found"
-WAITING_TEXT = "Looking for a partner"
+# "Partner found" in each language the mixed users speak (English and Russian, from their
+# Telegram language): counting only the English one called every Russian chat unannounced.
+PAIRED_TEXTS = ("Partner found", "Собеседник найден")
 QUIET_SECONDS = 1.0
 
 _END_CHATS_OF = """
@@ -119,7 +120,7 @@ async def search_all(
             return
         last_answer = message.stored_at
         answered.setdefault(message.chat_id, message.stored_at)
-        if PAIRED_TEXT in message.body:
+        if any(text in message.body for text in PAIRED_TEXTS):
             paired_at[message.chat_id].append(message.stored_at)
 
     unsubscribe = emulator.on_bot_message(on_message)
