@@ -217,11 +217,13 @@ async def purge_periodically(app: App, every_seconds: float = PURGE_EVERY_SECOND
     while True:
         try:
             purged = await app.usecases.purge_expired()
-            if purged.messages or purged.chats or purged.updates:
+            if purged.messages or purged.chats or purged.updates or purged.invitations:
                 log.info(
-                    "purged %d expired message(s), %d chat(s) and %d old update id(s) in %d batch(es)",
+                    "purged %d expired message(s), %d chat(s), %d invitation(s) to talk again and %d old"
+                    " update id(s) in %d batch(es)",
                     purged.messages,
                     purged.chats,
+                    purged.invitations,
                     purged.updates,
                     purged.batches,
                 )

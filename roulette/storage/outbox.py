@@ -35,6 +35,8 @@ class NoticeKind(enum.StrEnum):
     PARTNER_FOUND = "partner_found"
     PARTNER_LEFT = "partner_left"
     YOU_LEFT = "you_left"
+    RECONNECT_INVITE = "reconnect_invite"  # details: the invitation's token
+    RECONNECT_DECLINED = "reconnect_declined"
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from roulette.storage import exactly_once
 from roulette.storage.moderation import ModerationRepository
 from roulette.storage.moderation import RetentionRepository
 from roulette.storage.outbox import OutboxRepository
+from roulette.storage.reconnect import ReconnectRepository
 from roulette.storage.relayed_copies import RelayedCopies
 from roulette.storage.repositories import ChatRepository
 from roulette.storage.repositories import MessageRepository
@@ -36,6 +37,7 @@ class _Repositories:
     moderation: ModerationRepository
     retention: RetentionRepository
     waiting: WaitingRepository
+    reconnect: ReconnectRepository
 
     def _bind(self, connection: PoolConnectionProxy[Any]) -> None:
         self.users = UserRepository(connection)
@@ -48,6 +50,7 @@ class _Repositories:
         self.moderation = ModerationRepository(connection)
         self.retention = RetentionRepository(connection)
         self.waiting = WaitingRepository(connection)
+        self.reconnect = ReconnectRepository(connection)
 
 
 class UnitOfWork(_Repositories):

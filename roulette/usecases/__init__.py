@@ -40,6 +40,9 @@ from roulette.usecases.outbox import ClaimOverdue
 from roulette.usecases.outbox import FinishAlbumFlush
 from roulette.usecases.outbox import ForgetDelivered
 from roulette.usecases.reactions import RelayReaction
+from roulette.usecases.reconnect import AcceptReconnect
+from roulette.usecases.reconnect import AskToReconnect
+from roulette.usecases.reconnect import DeclineReconnect
 from roulette.usecases.search import CancelSearch
 from roulette.usecases.search import ClaimWaitHints
 from roulette.usecases.search import CountSearching
@@ -83,6 +86,9 @@ class UseCases:
         self.report_partner = ReportPartner(db, report_policy or ReportPolicy())
         self.block_partner = BlockPartner(db)
         self.find_reportable = FindReportable(db)
+        self.ask_to_reconnect = AskToReconnect(db)
+        self.accept_reconnect = AcceptReconnect(db)
+        self.decline_reconnect = DeclineReconnect(db)
         self.list_reports = ListReports(db)
         self.open_report = OpenReport(db)
         self.reveal_reported = RevealReported(db)

@@ -99,6 +99,9 @@ class ReportPartner(UseCase):
             raise ValueError(f"unknown report reason {reason!r}")
         at = now()
         async with self.db.uow() as uow:
+            # The pairing lock before any row: the block below withdraws the pair's invitations to
+            # talk again, which an accept takes after this lock, so the other order could deadlock.
+            await uow.queue.lock_queue_changes()
             filed = await uow.safety.report(chat_id, user_id, reason, evidence_copy_id)
             if not filed.member:
                 return Refused.NOT_YOUR_CHAT
@@ -111,7 +114,7 @@ class ReportPartner(UseCase):
             if block:
                 await uow.safety.block(chat_id, user_id)
                 active = await uow.chats.active_chat_of(user_id)
-                if active is not None and active.chat_id == chat_id:
+                if active is not None and (active.chat_id == chat_id or active.partner_id == reported_id):
                     by_block = ChatClosed.of(await uow.chats.end_active_chat_of(user_id, "stop"))
                     if by_block is not None:
                         ended.append((by_block, user_id))
@@ -125,7 +128,6 @@ class ReportPartner(UseCase):
                 until = REVIEW_HOLD_UNTIL if held else banned_until
                 assert until is not None
                 if current is None or current < until:  # a report never shortens a ban or a hold
-                    await uow.queue.lock_queue_changes()
                     await uow.users.set_banned_until(reported_id, until)
                     await uow.queue.dequeue(reported_id)
                     by_ban = ChatClosed.of(await uow.chats.end_active_chat_of(reported_id, "banned"))
@@ -152,7 +154,8 @@ class FindReportable(UseCase):
 
 
 class BlockPartner(UseCase):
-    """Never pair the user with this chat's partner again; ends the chat if still active."""
+    """Never pair the user with this chat's partner again; ends the chat if still active, or a
+    chat with them opened again since (an accept that raced the block)."""
 
     async def __call__(self, user_id: int, chat_id: int) -> Blocked | Refused:
         async with self.db.uow() as uow:
@@ -163,7 +166,7 @@ class BlockPartner(UseCase):
                 return Refused.PARTNER_GONE
             ended: ActiveChat | None = None
             active = await uow.chats.active_chat_of(user_id)
-            if active is not None and active.chat_id == chat_id:
+            if active is not None and (active.chat_id == chat_id or active.partner_id == outcome.blocked_id):
                 ended = await uow.chats.end_active_chat_of(user_id, "stop")
             await uow.commit()
         return Blocked(outcome.blocked_id, ChatClosed.of(ended))

@@ -221,6 +221,7 @@ class Purged:
     updates: int
     batches: int
     longest_batch_seconds: float
+    invitations: int = 0  # invitations to talk again, once expired
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,4 +260,11 @@ class PurgeExpired(UseCase):
             updates += deleted
             if deleted < policy.batch:
                 break
-        return Purged(messages, chats, updates, batches, longest)
+        invitations = 0
+        while True:
+            async with self.db.statement() as statement:
+                deleted = await statement.reconnect.purge_expired(policy.batch)
+            invitations += deleted
+            if deleted < policy.batch:
+                break
+        return Purged(messages, chats, updates, batches, longest, invitations)
