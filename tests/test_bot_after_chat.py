@@ -49,7 +49,7 @@ async def test_a_like_or_a_dislike_counts_once_per_chat(app: App, telegram: Fake
     [edited] = telegram.of_type(EditMessageText)
     assert edited.text.endswith("\n\n✔️ 👍") and edited.reply_markup is not None
     remaining = [button.callback_data for row in edited.reply_markup.inline_keyboard for button in row]
-    assert remaining == [f"rp:{chat_id}::1:0", f"b:{chat_id}"]
+    assert remaining == [f"rp:{chat_id}::1:0", f"b:{chat_id}", f"ag:{chat_id}"]
 
     await press(app, alice, f"r:{chat_id}:1")
     await press(app, alice, f"r:{chat_id}:-1")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
 from collections.abc import Sequence
 from pathlib import Path
@@ -455,6 +456,40 @@ async def test_users_who_blocked_each_other_are_never_paired_again(
     assert await fetch(database_url, "SELECT 1 FROM chat_participants WHERE active") == []
     for user, search in ((alice, alice_search), (bob, bob_search)):
         assert not any("Partner found" in m.body for m in user.inbox if m.message_id > search)
+
+
+async def test_after_an_accidental_next_both_agree_to_talk_again_and_messages_flow_again(
+    emulator: BotAPIEmulator, bot: BotProcess, database_url: str
+) -> None:
+    alice, bob = await strangers_in_a_chat(emulator)
+    alice_mark, bob_mark = last_seen(alice), last_seen(bob)
+    await alice.send_command("/next")  # meant to press something else
+    notice = await chat_end_notice(alice, alice_mark)
+    await chat_end_notice(bob, bob_mark)
+    await alice.wait_for_text("Looking", WAIT, after=alice_mark)
+    stopped = await alice.send_command("/stop")
+    await alice.wait_for_text("Search stopped", WAIT, after=stopped)
+
+    bob_mark = last_seen(bob)
+    asked = await answer_to(alice, await alice.press_button(notice.message_id, "🔁 Ask to talk again"))
+    assert "If your partner accepts" in asked
+    invitation = await bob.wait_for_text("would like to talk again", WAIT, after=bob_mark)
+    assert button_texts(invitation) == ["✅ Accept", "✖️ Decline"]
+    for data in (invitation.callback_data("✅ Accept"), invitation.callback_data("✖️ Decline")):
+        assert re.fullmatch(r"ra:(accept|decline):[0-9a-f]{32}", data)  # a random token, no id of anything
+
+    alice_mark, bob_mark = last_seen(alice), last_seen(bob)
+    await bob.press_button(invitation.message_id, "✅ Accept")
+    await alice.wait_for_text("talking again", WAIT, after=alice_mark)
+    await bob.wait_for_text("talking again", WAIT, after=bob_mark)
+    sent = await bob.send_text("good to have you back")
+    assert (await copy_of(alice, bob, sent)).text == "good to have you back"
+    sent = await alice.send_text("same here")
+    assert (await copy_of(bob, alice, sent)).text == "same here"
+
+    chats = await fetch(database_url, "SELECT id, ended_at IS NULL AS active FROM chats ORDER BY id")
+    assert [row["active"] for row in chats] == [False, True]
+    assert_nobody_is_revealed([alice, bob])
 
 
 async def test_when_a_partner_blocks_the_bot_the_chat_ends_and_the_other_side_is_told(

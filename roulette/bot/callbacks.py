@@ -95,6 +95,25 @@ class BlockPartner(CallbackData, prefix="b"):
     chat_id: ChatId
 
 
+class AskAgain(CallbackData, prefix="ag"):
+    """Ask the other side of an ended chat to talk again."""
+
+    chat_id: ChatId
+
+
+class InvitationReply(enum.StrEnum):
+    ACCEPT = "accept"
+    DECLINE = "decline"
+
+
+class ReconnectAnswer(CallbackData, prefix="ra"):
+    """The invitee's answer to an invitation to talk again: the invitation's random token, which
+    names neither side nor the chat; the server checks that the presser is its invitee."""
+
+    reply: InvitationReply
+    token: UUID
+
+
 class LanguageChoice(CallbackData, prefix="l"):
     code: Language
 
@@ -130,6 +149,7 @@ _CHOICE_BUTTONS: tuple[type[CallbackData], ...] = (
     Report,
     LanguageChoice,
     MediaChoice,
+    ReconnectAnswer,
 )
 
 

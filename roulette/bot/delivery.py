@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 from typing import TypeVar
+from uuid import UUID
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
@@ -46,6 +47,7 @@ from roulette.storage.outbox import Notice
 from roulette.storage.outbox import NoticeKind
 from roulette.usecases import UseCases
 from roulette.usecases.chat import ChatClosed
+from roulette.usecases.reconnect import RECONNECT_WINDOW_HOURS
 from roulette.usecases.search import Paired
 
 log = logging.getLogger(__name__)
@@ -147,6 +149,15 @@ class Courier:
             return keyboards.after_chat(chat_id)
 
         match notice.kind:
+            case NoticeKind.PARTNER_FOUND if notice.details.get("again"):
+                await self.say(
+                    user_id,
+                    lambda: _(
+                        "🔁 You are talking again with your partner from before. Say hi.\n\n"
+                        "/next — another partner · /stop — end the chat"
+                    ),
+                    markup=reply_keyboard.in_chat,
+                )
             case NoticeKind.PARTNER_FOUND:
                 details = notice.details
                 reputation = Reputation(likes=int(details.get("likes", 0)), dislikes=int(details.get("dislikes", 0)))
@@ -171,6 +182,24 @@ class Courier:
             case NoticeKind.YOU_LEFT:
                 await self.say(user_id, lambda: _("The chat is over."), markup=reply_keyboard.idle)
                 await self.say(user_id, lambda: _("How was your partner?"), markup=rate_markup)
+            case NoticeKind.RECONNECT_INVITE:
+                token = UUID(str(notice.details["token"]))
+                await self.say(
+                    user_id,
+                    lambda: _(
+                        "🔁 Your partner from an earlier chat would like to talk again. If you accept while "
+                        "you are both free, the chat opens again. You can answer until {hours} hours after that "
+                        "chat ended, or until either of you starts another chat."
+                    ).format(hours=RECONNECT_WINDOW_HOURS),
+                    markup=lambda: keyboards.reconnect_invitation(token),
+                )
+            case NoticeKind.RECONNECT_DECLINED:
+                await self.say(user_id, not_now)
+
+
+def not_now() -> str:
+    """All an asker ever learns when the partner cannot, or does not want to, talk again."""
+    return _("🔁 Not now: your partner from that chat can't talk again at the moment.")
 
 
 def is_message_gone(error: TelegramBadRequest) -> bool:

@@ -10,10 +10,12 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from roulette.bot.callbacks import DONE
 from roulette.bot.callbacks import AdminReport
+from roulette.bot.callbacks import AskAgain
 from roulette.bot.callbacks import BlockPartner
 from roulette.bot.callbacks import DeleteConfirm
 from roulette.bot.callbacks import GenderChoice
 from roulette.bot.callbacks import InterestToggle
+from roulette.bot.callbacks import InvitationReply
 from roulette.bot.callbacks import LanguageChoice
 from roulette.bot.callbacks import MediaChoice
 from roulette.bot.callbacks import PreferenceChoice
@@ -21,6 +23,7 @@ from roulette.bot.callbacks import PreferenceField
 from roulette.bot.callbacks import ProfileEdit
 from roulette.bot.callbacks import ProfileField
 from roulette.bot.callbacks import Rate
+from roulette.bot.callbacks import ReconnectAnswer
 from roulette.bot.callbacks import Report
 from roulette.bot.callbacks import ReportAction
 from roulette.bot.callbacks import Vote
@@ -116,7 +119,8 @@ def after_chat(chat_id: int) -> InlineKeyboardMarkup:
     builder.button(text="👎", callback_data=Rate(chat_id=chat_id, value=Vote.DISLIKE))
     builder.button(text=_("🚩 Report"), callback_data=Report(chat_id=chat_id))
     builder.button(text=_("⛔ Block"), callback_data=BlockPartner(chat_id=chat_id))
-    builder.adjust(2, 2)
+    builder.button(text=_("🔁 Ask to talk again"), callback_data=AskAgain(chat_id=chat_id))
+    builder.adjust(2, 2, 1)
     return builder.as_markup()
 
 
@@ -124,6 +128,15 @@ def after_chat_rated(chat_id: int) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.button(text=_("🚩 Report"), callback_data=Report(chat_id=chat_id))
     builder.button(text=_("⛔ Block"), callback_data=BlockPartner(chat_id=chat_id))
+    builder.button(text=_("🔁 Ask to talk again"), callback_data=AskAgain(chat_id=chat_id))
+    builder.adjust(2, 1)
+    return builder.as_markup()
+
+
+def reconnect_invitation(token: UUID) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.button(text=_("✅ Accept"), callback_data=ReconnectAnswer(reply=InvitationReply.ACCEPT, token=token))
+    builder.button(text=_("✖️ Decline"), callback_data=ReconnectAnswer(reply=InvitationReply.DECLINE, token=token))
     return builder.as_markup()
 
 

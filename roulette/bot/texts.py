@@ -209,20 +209,27 @@ def preferences_card(user: User) -> str:
 
 
 def help_text() -> str:
-    return _(
-        "<b>Anochat</b> — talk to a random stranger, anonymously.\n\n"
-        "/search — find a partner\n"
-        "/next — end this chat and find another partner\n"
-        "/stop — end the chat or stop searching\n"
-        "/unsend — as a reply to your message: delete it for your partner (without a reply: your last one)\n"
-        "/profile — your profile\n"
-        "/settings — whom you want to meet\n"
-        "/language — interface language\n"
-        "/report — as a reply to a message of your partner: report it\n"
-        "Reactions to your partner's messages show on their side (emoji only)\n"
-        "/rules — the rules · /safety — what is stored, who can see it\n"
-        "/deleteme — delete all your data\n\n"
-        "Your partner never sees your name, username or id: messages are copied, not forwarded."
+    return (
+        _(
+            "<b>Anochat</b> — talk to a random stranger, anonymously.\n\n"
+            "/search — find a partner\n"
+            "/next — end this chat and find another partner\n"
+            "/stop — end the chat or stop searching\n"
+            "/unsend — as a reply to your message: delete it for your partner (without a reply: your last one)\n"
+            "/profile — your profile\n"
+            "/settings — whom you want to meet\n"
+            "/language — interface language\n"
+            "/report — as a reply to a message of your partner: report it\n"
+            "Reactions to your partner's messages show on their side (emoji only)\n"
+            "/rules — the rules · /safety — what is stored, who can see it\n"
+            "/deleteme — delete all your data\n\n"
+            "Your partner never sees your name, username or id: messages are copied, not forwarded."
+        )
+        + "\n\n"
+        + _(
+            "After a chat, 🔁 Ask to talk again: if your partner accepts while you are both free, the chat opens "
+            'again. Neither of you learns who the other is, and a no is only ever told as "not now".'
+        )
     )
 
 

@@ -64,7 +64,7 @@ async def start_chat(app: App, first: User, second: User) -> int:
 
 
 def after_chat_buttons(chat_id: int) -> list[str]:
-    return [f"r:{chat_id}:1", f"r:{chat_id}:-1", f"rp:{chat_id}::1:0", f"b:{chat_id}"]
+    return [f"r:{chat_id}:1", f"r:{chat_id}:-1", f"rp:{chat_id}::1:0", f"b:{chat_id}", f"ag:{chat_id}"]
 
 
 async def ended_chat(app: App, first: User, second: User) -> int:

@@ -20,6 +20,7 @@ from roulette.bot.routers import preferences
 from roulette.bot.routers import profile
 from roulette.bot.routers import rating
 from roulette.bot.routers import reactions
+from roulette.bot.routers import reconnect
 from roulette.bot.routers import relay
 from roulette.bot.routers import search as search_router
 from roulette.bot.routers import unsend
@@ -46,6 +47,7 @@ def all_routers(admin_ids: frozenset[int], typed_answers: TypedAnswers) -> list[
         preferences.build_router(),
         search_router.build_router(),
         rating.build_router(),
+        reconnect.build_router(),
         account.build_router(),
         reactions.build_router(),
         unsend.build_router(),
