@@ -327,10 +327,11 @@ async def test_adults_and_minors_are_never_reconnected(
 ) -> None:
     alice, bob = tg_user(7141), tg_user(7142)
 
-    async def alice_turns_out_a_minor(_chat_id: int) -> None:
-        await pool.execute("UPDATE users SET age = 16 WHERE id = $1", alice.id)
+    async def an_admin_corrects_alices_age_to_a_minors(_chat_id: int) -> None:
+        await feed(app, tg_user(ADMIN_ID), f"/setage {alice.id} 16")
+        assert await pool.fetchval("SELECT age FROM users WHERE id = $1", alice.id) == 16
 
-    await refused_at_accept(app, telegram, alice, bob, alice_turns_out_a_minor, NOT_NOW)
+    await refused_at_accept(app, telegram, alice, bob, an_admin_corrects_alices_age_to_a_minors, NOT_NOW)
 
 
 async def test_no_button_names_anyone(app: App, telegram: FakeTelegram) -> None:

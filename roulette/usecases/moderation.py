@@ -4,6 +4,8 @@ report queue (every look written to the audit log), retention."""
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
@@ -20,6 +22,7 @@ from roulette.domain import is_adult
 from roulette.storage.moderation import EvidenceMessage
 from roulette.storage.moderation import QueuedReport
 from roulette.storage.safety import Stats
+from roulette.storage.uow import SingleStatement
 from roulette.usecases.account import UserNotFound
 from roulette.usecases.chat import ChatClosed
 from roulette.usecases.use_case import UseCase
@@ -236,7 +239,7 @@ class PurgeExpired(UseCase):
 
     async def __call__(self) -> Purged:
         policy = self.policy
-        messages = chats = updates = batches = 0
+        messages = chats = batches = 0
         longest = 0.0
         while True:
             started = time.perf_counter()
@@ -254,17 +257,16 @@ class PurgeExpired(UseCase):
             chats += deleted
             if deleted < policy.batch:
                 break
-        while True:
-            async with self.db.statement() as statement:
-                deleted = await statement.retention.purge_processed_updates(policy.batch)
-            updates += deleted
-            if deleted < policy.batch:
-                break
-        invitations = 0
-        while True:
-            async with self.db.statement() as statement:
-                deleted = await statement.reconnect.purge_expired(policy.batch)
-            invitations += deleted
-            if deleted < policy.batch:
-                break
+        updates = await self._until_done(lambda statement: statement.retention.purge_processed_updates(policy.batch))
+        invitations = await self._until_done(lambda statement: statement.reconnect.purge_expired(policy.batch))
         return Purged(messages, chats, updates, batches, longest, invitations)
+
+    async def _until_done(self, purge: Callable[[SingleStatement], Awaitable[int]]) -> int:
+        """Run batch after batch, each its own statement, until one deletes less than a full batch."""
+        total = 0
+        while True:
+            async with self.db.statement() as statement:
+                deleted = await purge(statement)
+            total += deleted
+            if deleted < self.policy.batch:
+                return total
