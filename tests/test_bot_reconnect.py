@@ -14,6 +14,10 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.types import User
 
 from roulette.bot.app import App
+from roulette.bot.app import deliver_overdue
+from roulette.usecases.reconnect import Declined
+from roulette.usecases.reconnect import Invited
+from roulette.usecases.reconnect import Reconnected
 from roulette.usecases.search import InChat
 from roulette.usecases.search import Unpaired
 from tests.support.flows import ADMIN_ID
@@ -363,3 +367,36 @@ async def test_the_invitation_reaches_a_russian_speaker_in_russian(app: App, tel
     markup = telegram.last_markup_to(boris.id)
     assert markup is not None
     assert [button.text for row in markup.inline_keyboard for button in row] == ["✅ Принять", "✖️ Отклонить"]
+
+
+async def test_notices_written_before_a_crash_are_sent_by_the_sweep(
+    app: App, telegram: FakeTelegram, pool: asyncpg.Pool[Any]
+) -> None:
+    """The process dies after each commit, before it told anyone: the outbox sweep tells them."""
+    alice, bob = tg_user(7171), tg_user(7172)
+    chat_id = await ended_chat(app, alice, bob)
+    telegram.clear()
+
+    async def sweep_after_the_lease() -> None:
+        await pool.execute("UPDATE outbox SET created_at = now() - interval '1 hour'")
+        await deliver_overdue(app)
+
+    assert isinstance(await app.usecases.ask_to_reconnect(alice.id, chat_id), Invited)
+    assert telegram.texts_to(bob.id) == []
+    await sweep_after_the_lease()
+    assert telegram.texts_to(bob.id) == [INVITATION]
+    _accept, decline = button_data(telegram, bob.id)
+
+    assert isinstance(await app.usecases.decline_reconnect(bob.id, uuid.UUID(decline.split(":")[2])), Declined)
+    await sweep_after_the_lease()
+    assert telegram.texts_to(alice.id) == [NOT_NOW]
+
+    await press(app, bob, f"ag:{chat_id}")  # bob asks in turn; alice accepts, and the process dies
+    [_, alice_decline] = button_data(telegram, alice.id)
+    telegram.clear()
+    token = uuid.UUID(alice_decline.split(":")[2])
+    await pool.execute("DELETE FROM outbox")  # what the press above delivered
+    assert isinstance(await app.usecases.accept_reconnect(alice.id, token), Reconnected)
+    await sweep_after_the_lease()
+    assert telegram.texts_to(alice.id) == telegram.texts_to(bob.id) == [AGAIN]
+    assert await pool.fetchval("SELECT count(*) FROM outbox") == 0
