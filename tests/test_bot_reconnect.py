@@ -400,3 +400,21 @@ async def test_notices_written_before_a_crash_are_sent_by_the_sweep(
     await sweep_after_the_lease()
     assert telegram.texts_to(alice.id) == telegram.texts_to(bob.id) == [AGAIN]
     assert await pool.fetchval("SELECT count(*) FROM outbox") == 0
+
+
+async def test_once_asked_the_rating_message_shows_it_and_loses_only_its_ask_button(
+    app: App, telegram: FakeTelegram
+) -> None:
+    alice, bob = tg_user(7181), tg_user(7182)
+    chat_id = await ended_chat(app, alice, bob)
+    rating_message = telegram.last_markup_to(alice.id)
+    assert rating_message is not None
+    telegram.clear()
+
+    await app.dispatcher.feed_update(app.bot, callback_update(alice, f"ag:{chat_id}", reply_markup=rating_message))
+
+    [edited] = telegram.of_type(EditMessageText)
+    assert edited.text.endswith("\n\n✔️ 🔁 Asked to talk again")
+    assert edited.reply_markup is not None
+    remaining = [button.callback_data for row in edited.reply_markup.inline_keyboard for button in row]
+    assert remaining == [data for data in after_chat_buttons(chat_id) if not data.startswith("ag:")]

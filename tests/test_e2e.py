@@ -473,6 +473,8 @@ async def test_after_an_accidental_next_both_agree_to_talk_again_and_messages_fl
     bob_mark = last_seen(bob)
     asked = await answer_to(alice, await alice.press_button(notice.message_id, "🔁 Ask to talk again"))
     assert "If your partner accepts" in asked
+    await alice.wait_for(lambda m: m is notice and "🔁 Ask to talk again" not in button_texts(m), WAIT)
+    assert button_texts(notice) == ["👍", "👎", "🚩 Report", "⛔ Block"]
     invitation = await bob.wait_for_text("would like to talk again", WAIT, after=bob_mark)
     assert button_texts(invitation) == ["✅ Accept", "✖️ Decline"]
     for data in (invitation.callback_data("✅ Accept"), invitation.callback_data("✖️ Decline")):

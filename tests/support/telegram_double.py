@@ -243,13 +243,17 @@ def edited_update(user: User, message_id: int, text: str | None = None, **fields
     return Update(update_id=next(_update_ids), edited_message=message)
 
 
-def callback_update(user: User, data: str, *, message_id: int = 1) -> Update:
+def callback_update(
+    user: User, data: str, *, message_id: int = 1, reply_markup: InlineKeyboardMarkup | None = None
+) -> Update:
+    """A button press; `reply_markup` is the keyboard of the message the button was under."""
     message = Message(
         message_id=message_id,
         date=datetime.now(UTC),
         chat=Chat(id=user.id, type="private"),
         from_user=BOT_USER,
         text="…",
+        reply_markup=reply_markup,
     )
     query = CallbackQuery(id=str(next(_update_ids)), from_user=user, chat_instance="ci", data=data, message=message)
     return Update(update_id=next(_update_ids), callback_query=query)

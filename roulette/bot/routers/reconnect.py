@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from aiogram import Router
 from aiogram.types import CallbackQuery
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
@@ -67,9 +68,11 @@ async def on_ask_again(query: CallbackQuery, callback_data: AskAgain, usecases: 
                 _("Asked. If your partner accepts while you are both free, the chat opens again."), show_alert=True
             )
             await courier.deliver_notices(result.invitee_id)
+            await show_choice(query, _("🔁 Asked to talk again"), keep=_without_ask(query))
         case Reconnected():
             await query.answer(_("You both asked: the chat opens again."))
             await courier.deliver_notices(result.asker_id, result.invitee_id)
+            await show_choice(query, _("🔁 Talking again"), keep=_without_ask(query))
         case NotAgain.ALREADY_ASKED:
             await query.answer(refusal(result, accepting=False))
         case NotAgain():
@@ -103,6 +106,20 @@ async def on_answer(query: CallbackQuery, callback_data: ReconnectAnswer, usecas
             await _gone(query)
         case NotAgain():
             await query.answer(refusal(result, accepting=True), show_alert=True)
+
+
+def _without_ask(query: CallbackQuery) -> InlineKeyboardMarkup | None:
+    """The buttons under the pressed message that still apply: all but 🔁 (rating, report, block)."""
+    message = query.message
+    markup = message.reply_markup if isinstance(message, Message) else None
+    if markup is None:
+        return None
+    ask = AskAgain.__prefix__ + AskAgain.__separator__
+    rows = [
+        [button for button in row if not (button.callback_data or "").startswith(ask)] for row in markup.inline_keyboard
+    ]
+    rows = [row for row in rows if row]
+    return InlineKeyboardMarkup(inline_keyboard=rows) if rows else None
 
 
 async def _gone(query: CallbackQuery) -> None:
