@@ -236,9 +236,10 @@ async def test_two_people_meet_talk_swap_a_photo_and_rate_each_other(sandbox: st
         rating = bot_message(column, text)
         await rating.get_by_role("button", name="👍", exact=True).click()
         await expect(column.locator(".toast").filter(has_text="Thanks for the feedback!")).to_be_visible()
-        # once rated, only Report and Block stay under the message
+        # once rated, only Report, Block and Ask to talk again stay under the message
         await expect(rating.get_by_role("button", name="👍", exact=True)).to_have_count(0)
         await expect(rating.get_by_role("button", name="🚩 Report")).to_be_visible()
+        await expect(rating.get_by_role("button", name="🔁 Ask to talk again")).to_be_visible()
 
 
 # --- the page as a Telegram look-alike, with the test as the bot -----------------------------------
