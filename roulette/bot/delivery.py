@@ -47,6 +47,7 @@ from roulette.storage.outbox import Notice
 from roulette.storage.outbox import NoticeKind
 from roulette.usecases import UseCases
 from roulette.usecases.chat import ChatClosed
+from roulette.usecases.profile import Saved
 from roulette.usecases.reconnect import RECONNECT_WINDOW_HOURS
 from roulette.usecases.search import Paired
 
@@ -117,6 +118,14 @@ class Courier:
         """Tell the partner the chat is over, and the one who ended it when they asked to leave (the
         change wrote the notices); each with the idle keyboard, then rating buttons."""
         await self.deliver_notices(closed.partner_id, ended_by)
+
+    async def announce_change(self, saved: Saved) -> None:
+        """What a change of profile or wishes did under the pairing rules: a chat it ended, a
+        partner its new search found (the change wrote the notices)."""
+        if saved.ended_chat is not None:
+            await self.announce_chat_end(saved.ended_chat, ended_by=saved.user.id)
+        if saved.paired is not None:
+            await self.announce_pair(saved.paired)
 
     async def deliver_notices(self, *user_ids: int) -> None:
         """Send these users' pending notices, each user's in the order written, then forget them."""

@@ -15,11 +15,12 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
 from aiogram.types import Message
 
+from roulette.bot.delivery import Courier
 from roulette.usecases import UseCases
 
 # True: the message was taken as the answer. False: it is no answer (a user in a chat typing to
 # their partner), the handler has closed the question, and the message goes to the partner.
-AnswerHandler = Callable[[Message, FSMContext, UseCases], Awaitable[bool]]
+AnswerHandler = Callable[[Message, FSMContext, UseCases, Courier], Awaitable[bool]]
 
 
 class TypedAnswers:

@@ -11,8 +11,6 @@ from roulette.usecases.account import GetUser
 from roulette.usecases.account import RegisterUser
 from roulette.usecases.account import SetLanguage
 from roulette.usecases.account import SetPartnerMedia
-from roulette.usecases.account import UpdatePreferences
-from roulette.usecases.account import UpdateProfile
 from roulette.usecases.after_chat import BlockPartner
 from roulette.usecases.after_chat import FindReportable
 from roulette.usecases.after_chat import RatePartner
@@ -32,13 +30,15 @@ from roulette.usecases.moderation import OpenReport
 from roulette.usecases.moderation import PurgeExpired
 from roulette.usecases.moderation import RetentionPolicy
 from roulette.usecases.moderation import RevealReported
-from roulette.usecases.moderation import SetAge
 from roulette.usecases.moderation import SetBotBlocked
 from roulette.usecases.outbox import ClaimAlbum
 from roulette.usecases.outbox import ClaimNotices
 from roulette.usecases.outbox import ClaimOverdue
 from roulette.usecases.outbox import FinishAlbumFlush
 from roulette.usecases.outbox import ForgetDelivered
+from roulette.usecases.profile import SetAge
+from roulette.usecases.profile import UpdatePreferences
+from roulette.usecases.profile import UpdateProfile
 from roulette.usecases.reactions import RelayReaction
 from roulette.usecases.reconnect import AcceptReconnect
 from roulette.usecases.reconnect import AskToReconnect

@@ -14,11 +14,9 @@ from enum import Enum
 from enum import auto
 from uuid import UUID
 
-from roulette.age_wall import fitted_to_class
 from roulette.domain import Message
 from roulette.domain import ReportReason
 from roulette.domain import User
-from roulette.domain import is_adult
 from roulette.storage.moderation import EvidenceMessage
 from roulette.storage.moderation import QueuedReport
 from roulette.storage.safety import Stats
@@ -50,43 +48,6 @@ class BanUser(UseCase):
                 ended = await uow.chats.end_active_chat_of(user_id, "banned")
             await uow.commit()
         return user, ChatClosed.of(ended)
-
-
-@dataclass(frozen=True, slots=True)
-class AgeSet:
-    user: User
-    ended_chat: ChatClosed | None  # the chat the new age ended, if it ended one
-
-
-class SetAge(UseCase):
-    """An admin corrects a user's age (named by id, or by a report's token: the reported user),
-    across 18 if need be, which a user's own edit can never do; written to the audit log. A move
-    to the other class ends the user's chat and search, as the wall demands."""
-
-    async def __call__(self, admin_id: int, target: int | UUID, age: int) -> AgeSet | UserNotFound | ReportUnavailable:
-        async with self.db.uow() as uow:
-            await uow.queue.lock_queue_changes()
-            report_id = None
-            if isinstance(target, UUID):
-                report = await uow.moderation.report(target)
-                if report is None:
-                    return ReportUnavailable.NOT_FOUND
-                report_id, user_id = report.id, report.reported_id
-            else:
-                user_id = target
-            current = await uow.users.get(user_id)
-            if current is None:
-                return UserNotFound(user_id)
-            user = await uow.users.set_age_by_admin(user_id, age, fitted_to_class(current.preferences, age))
-            if user is None:  # deleted meanwhile
-                return UserNotFound(user_id)
-            await uow.moderation.audit(admin_id, "set_age", report_id=report_id, target_user_id=user_id)
-            ended = None
-            if current.profile.age is None or is_adult(current.profile.age) != is_adult(age):
-                await uow.queue.dequeue(user_id)
-                ended = await uow.chats.end_active_chat_of(user_id, "no_longer_compatible", tell_leaver=True)
-            await uow.commit()
-        return AgeSet(user, ChatClosed.of(ended))
 
 
 class SetBotBlocked(UseCase):

@@ -17,6 +17,7 @@ from roulette.domain import SearchPreferences
 from roulette.domain import User
 from roulette.usecases import UseCases
 from roulette.usecases.chat import ChatClosed
+from roulette.usecases.profile import Saved
 from roulette.usecases.search import Paired
 from roulette.usecases.search import SearchOutcome
 
@@ -38,9 +39,9 @@ async def member(
     """A registered user with this profile and these preferences."""
     await usecases.register_user(user_id, Language.EN)
     await usecases.update_profile(user_id, Profile(gender, age, Interests.of(interests)))
-    user = await usecases.update_preferences(user_id, SearchPreferences(wants, ages[0], ages[1], mode))
-    assert isinstance(user, User)
-    return user
+    saved = await usecases.update_preferences(user_id, SearchPreferences(wants, ages[0], ages[1], mode))
+    assert isinstance(saved, Saved)
+    return saved.user
 
 
 async def chat_between(usecases: UseCases, first: int, second: int) -> int:

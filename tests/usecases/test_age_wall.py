@@ -16,15 +16,14 @@ from roulette.age_wall import within_class
 from roulette.domain import Language
 from roulette.domain import Profile
 from roulette.domain import SearchPreferences
-from roulette.domain import User
 from roulette.invariants import find_violations
 from roulette.usecases import UseCases
-from roulette.usecases.account import AgesOutsideClass
-from roulette.usecases.account import EditRefused
 from roulette.usecases.account import UserNotFound
 from roulette.usecases.chat import ChatClosed
-from roulette.usecases.moderation import AgeSet
 from roulette.usecases.moderation import ReportUnavailable
+from roulette.usecases.profile import AgesOutsideClass
+from roulette.usecases.profile import EditRefused
+from roulette.usecases.profile import Saved
 from roulette.usecases.search import InChat
 from roulette.usecases.search import Paired
 from roulette.usecases.search import SearchOutcome
@@ -76,7 +75,7 @@ async def test_an_adult_cannot_become_a_minor_by_editing_their_age(usecases: Use
     assert await usecases.update_profile(1, Profile(MAN, 15)) is EditRefused.AGE_ACROSS_THE_WALL
     assert await usecases.get_user(1) == adult
     updated = await usecases.update_profile(1, Profile(MAN, 18))
-    assert isinstance(updated, User) and updated.profile.age == 18
+    assert isinstance(updated, Saved) and updated.user.profile.age == 18
 
 
 async def test_a_minor_cannot_become_an_adult_by_editing_their_age(usecases: UseCases) -> None:
@@ -85,7 +84,7 @@ async def test_a_minor_cannot_become_an_adult_by_editing_their_age(usecases: Use
     assert await usecases.update_profile(1, Profile(WOMAN, 18)) is EditRefused.AGE_ACROSS_THE_WALL
     assert await usecases.update_profile(1, Profile(WOMAN, 99)) is EditRefused.AGE_ACROSS_THE_WALL
     updated = await usecases.update_profile(1, Profile(WOMAN, 17))
-    assert isinstance(updated, User) and updated.profile.age == 17
+    assert isinstance(updated, Saved) and updated.user.profile.age == 17
 
 
 async def test_the_database_refuses_an_age_across_the_class_from_any_query(
@@ -106,9 +105,9 @@ async def test_the_first_age_declared_sets_the_class_and_fits_the_wished_ages_to
     # wishes chosen before the profile was complete: nobody of the class the age then sets
     await usecases.update_preferences(1, SearchPreferences(age_min=25, age_max=34))
 
-    user = await usecases.update_profile(1, Profile(WOMAN, 15))
+    saved = await usecases.update_profile(1, Profile(WOMAN, 15))
 
-    assert isinstance(user, User) and (user.preferences.age_min, user.preferences.age_max) == (13, 17)
+    assert isinstance(saved, Saved) and (saved.user.preferences.age_min, saved.user.preferences.age_max) == (13, 17)
 
 
 async def test_partner_ages_outside_ones_own_class_are_refused_and_change_nothing(usecases: UseCases) -> None:
@@ -120,7 +119,7 @@ async def test_partner_ages_outside_ones_own_class_are_refused_and_change_nothin
     assert await usecases.get_user(1) == adult and await usecases.get_user(2) == minor
 
     cut = await usecases.update_preferences(1, SearchPreferences(age_min=16, age_max=24))
-    assert isinstance(cut, User) and (cut.preferences.age_min, cut.preferences.age_max) == (18, 24)
+    assert isinstance(cut, Saved) and (cut.user.preferences.age_min, cut.user.preferences.age_max) == (18, 24)
 
 
 # --- an admin's correction ------------------------------------------------------------------------
@@ -135,7 +134,7 @@ async def test_an_admin_moves_a_user_across_the_wall_ending_their_chat_and_searc
 
     result = await usecases.set_age(ADMIN, 2, 16)
 
-    assert isinstance(result, AgeSet) and result.ended_chat == ChatClosed(chat_id, 1)
+    assert isinstance(result, Saved) and result.ended_chat == ChatClosed(chat_id, 1)
     assert result.user.profile.age == 16
     assert (result.user.preferences.age_min, result.user.preferences.age_max) == (13, 17)
     assert await usecases.get_current_chat(1) is Unpaired.IDLE and await usecases.get_current_chat(2) is Unpaired.IDLE
@@ -159,7 +158,7 @@ async def test_an_admin_correction_within_the_class_leaves_the_chat_alone(usecas
 
     result = await usecases.set_age(ADMIN, 2, 45)
 
-    assert isinstance(result, AgeSet) and result.ended_chat is None and result.user.profile.age == 45
+    assert isinstance(result, Saved) and result.ended_chat is None and result.user.profile.age == 45
     assert await usecases.get_current_chat(2) == InChat(chat_id, 1)
 
 
@@ -176,7 +175,7 @@ async def test_an_admin_names_the_user_by_a_reports_token(usecases: UseCases, po
 
     result = await usecases.set_age(ADMIN, token, 15)
 
-    assert isinstance(result, AgeSet) and result.user.id == 2 and result.user.profile.age == 15
+    assert isinstance(result, Saved) and result.user.id == 2 and result.user.profile.age == 15
     audit = await pool.fetch("SELECT action, report_id, target_user_id FROM admin_audit")
     assert [tuple(row) for row in audit] == [("set_age", report_id, 2)]
     assert await usecases.set_age(ADMIN, 404, 20) == UserNotFound(404)

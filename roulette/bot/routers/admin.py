@@ -157,8 +157,7 @@ async def cmd_setage(message: Message, command: CommandObject, usecases: UseCase
         await message.answer(_("This report no longer exists."))
         return
     user_id, age = result.user.id, args[1]
-    if result.ended_chat is not None:
-        await courier.announce_chat_end(result.ended_chat, ended_by=user_id)
+    await courier.announce_change(result)
     await courier.say(user_id, lambda: _("A moderator has set your age to {age}.").format(age=age))
     await message.answer(_("Age set to {age}.").format(age=age))
 

@@ -19,6 +19,7 @@ from roulette.bot.callbacks import DONE
 from roulette.bot.callbacks import GenderChoice
 from roulette.bot.callbacks import InterestToggle
 from roulette.bot.choices import show_choice
+from roulette.bot.delivery import Courier
 from roulette.bot.languages import Languages
 from roulette.bot.texts import age_question
 from roulette.bot.texts import gender_name
@@ -88,7 +89,7 @@ async def on_gender(query: CallbackQuery, callback_data: GenderChoice, state: FS
         await query.message.answer(age_question())
 
 
-async def on_age(message: Message, state: FSMContext, _usecases: UseCases) -> bool:
+async def on_age(message: Message, state: FSMContext, _usecases: UseCases, _courier: Courier) -> bool:
     """The answer to "How old are you?" during onboarding (nobody is in a chat before it is done)."""
     try:
         age = parse_age(message.text or "")

@@ -19,6 +19,7 @@ from roulette.bot.callbacks import Menu
 from roulette.bot.callbacks import MenuAction
 from roulette.bot.callbacks import PreferenceChoice
 from roulette.bot.callbacks import PreferenceField
+from roulette.bot.delivery import Courier
 from roulette.bot.filters import Pressed
 from roulette.bot.registered import registered_user
 from roulette.bot.reply_keyboard import ReplyButton
@@ -35,7 +36,8 @@ from roulette.domain import SearchPreferences
 from roulette.domain import User
 from roulette.domain import media_delivery
 from roulette.usecases import UseCases
-from roulette.usecases.account import AgesOutsideClass
+from roulette.usecases.profile import AgesOutsideClass
+from roulette.usecases.profile import Saved
 
 
 def build_router() -> Router:
@@ -95,7 +97,9 @@ def _changed(preferences: SearchPreferences, choice: PreferenceChoice) -> Search
     return replace(preferences, interests_mode=InterestsMode(choice.value))
 
 
-async def on_preference(query: CallbackQuery, callback_data: PreferenceChoice, usecases: UseCases) -> None:
+async def on_preference(
+    query: CallbackQuery, callback_data: PreferenceChoice, usecases: UseCases, courier: Courier
+) -> None:
     if callback_data.field is PreferenceField.DONE:  # the card above already shows every choice
         await query.answer(_("Saved"))
         if isinstance(query.message, Message):
@@ -115,5 +119,8 @@ async def on_preference(query: CallbackQuery, callback_data: PreferenceChoice, u
         await query.answer(possible_partner_ages(updated.youngest, updated.oldest), show_alert=True)
         return
     await query.answer(_("Saved"))
-    if isinstance(updated, User) and isinstance(query.message, Message) and updated.preferences != user.preferences:
-        await query.message.edit_text(preferences_card(updated), reply_markup=_menu(updated))
+    if not isinstance(updated, Saved):
+        return
+    await courier.announce_change(updated)
+    if isinstance(query.message, Message) and updated.user.preferences != user.preferences:
+        await query.message.edit_text(preferences_card(updated.user), reply_markup=_menu(updated.user))

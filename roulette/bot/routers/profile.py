@@ -24,6 +24,7 @@ from roulette.bot.callbacks import MenuAction
 from roulette.bot.callbacks import ProfileEdit
 from roulette.bot.callbacks import ProfileField
 from roulette.bot.choices import show_choice
+from roulette.bot.delivery import Courier
 from roulette.bot.filters import Pressed
 from roulette.bot.registered import registered_user
 from roulette.bot.reply_keyboard import ReplyButton
@@ -43,7 +44,8 @@ from roulette.domain import InvalidInterest
 from roulette.domain import User
 from roulette.domain import parse_age
 from roulette.usecases import UseCases
-from roulette.usecases.account import EditRefused
+from roulette.usecases.profile import EditRefused
+from roulette.usecases.profile import Saved
 from roulette.usecases.search import InChat
 
 
@@ -112,7 +114,9 @@ async def on_edit(query: CallbackQuery, callback_data: ProfileEdit, state: FSMCo
         )
 
 
-async def on_gender_edit(query: CallbackQuery, callback_data: GenderChoice, usecases: UseCases) -> None:
+async def on_gender_edit(
+    query: CallbackQuery, callback_data: GenderChoice, usecases: UseCases, courier: Courier
+) -> None:
     user = await _complete_user(usecases, query.from_user.id)
     if user is None:
         await query.answer(no_longer_active())
@@ -120,11 +124,13 @@ async def on_gender_edit(query: CallbackQuery, callback_data: GenderChoice, usec
     updated = await usecases.update_profile(user.id, replace(user.profile, gender=callback_data.gender))
     await query.answer(_("Saved"))
     await show_choice(query, gender_name(callback_data.gender))
-    if query.message is not None and isinstance(updated, User):
-        await query.message.answer(profile_card(updated), reply_markup=keyboards.profile_edit())
+    if isinstance(updated, Saved):
+        await courier.announce_change(updated)
+        if query.message is not None:
+            await query.message.answer(profile_card(updated.user), reply_markup=keyboards.profile_edit())
 
 
-async def on_age_edit(message: Message, state: FSMContext, usecases: UseCases) -> bool:
+async def on_age_edit(message: Message, state: FSMContext, usecases: UseCases, courier: Courier) -> bool:
     """The answer to "How old are you?" from Edit age. In a chat, only an age sent right after the
     question was asked in that same chat is an answer: anything else is words to the partner, and
     closes the question so that nothing typed later is taken for an age either."""
@@ -150,12 +156,15 @@ async def on_age_edit(message: Message, state: FSMContext, usecases: UseCases) -
     updated = await usecases.update_profile(user.id, replace(user.profile, age=age))
     if updated is EditRefused.AGE_ACROSS_THE_WALL:
         await message.answer(age_class_fixed())
-    elif isinstance(updated, User):
-        await message.answer(profile_card(updated), reply_markup=keyboards.profile_edit())
+    elif isinstance(updated, Saved):
+        await courier.announce_change(updated)
+        await message.answer(profile_card(updated.user), reply_markup=keyboards.profile_edit())
     return True
 
 
-async def on_interest_edit(query: CallbackQuery, callback_data: InterestToggle, usecases: UseCases) -> None:
+async def on_interest_edit(
+    query: CallbackQuery, callback_data: InterestToggle, usecases: UseCases, courier: Courier
+) -> None:
     user = await _complete_user(usecases, query.from_user.id)
     if user is None:
         await query.answer(no_longer_active())
@@ -171,7 +180,9 @@ async def on_interest_edit(query: CallbackQuery, callback_data: InterestToggle, 
     except InvalidInterest:
         await query.answer(use_the_buttons())
         return
-    await usecases.update_profile(user.id, replace(user.profile, interests=interests))
+    updated = await usecases.update_profile(user.id, replace(user.profile, interests=interests))
     await query.answer()
+    if isinstance(updated, Saved):
+        await courier.announce_change(updated)
     if isinstance(query.message, Message):  # not an inaccessible (too old) message
         await query.message.edit_reply_markup(reply_markup=keyboards.interests_choice(interests, editing=True))

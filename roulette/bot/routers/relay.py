@@ -172,7 +172,7 @@ async def relay_message(
     if isinstance(content, Refused):
         # Rare, so here the FSM state is read on its own: an empty text may still be an answer.
         answer = typed_answers.handler_for(await state.get_state())
-        if answer is not None and await answer(message, state, usecases):
+        if answer is not None and await answer(message, state, usecases, courier):
             return
         if content.reason == "personal" and settings.relay_contacts_and_locations:
             await _copy_unstored(message, usecases, courier, settings)
@@ -194,7 +194,7 @@ async def relay_message(
         # roulette/bot/middlewares.py StateOnDemand): the relay path stays one round trip.
         answer = typed_answers.handler_for(result.state)
         assert answer is not None  # the query only reports the states it was given
-        if await answer(message, state, usecases):
+        if await answer(message, state, usecases, courier):
             return
         result = await send()  # not an answer, and the question is closed: a chat message after all
         assert not isinstance(result, AwaitingInput)  # asked without a prompt
