@@ -32,9 +32,11 @@ from roulette.storage.migrations import apply_migrations
 from roulette.storage.pool import create_pool
 from roulette.storage.uow import Database
 from roulette.usecases import UseCases
+from tests.support.bot_process import E2E_TOKEN
 from tests.support.flows import ADMIN_ID
 from tests.support.telegram_double import TOKEN
 from tests.support.telegram_double import FakeTelegram
+from tgemulator import BotAPIEmulator
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -103,6 +105,15 @@ def usecases(db: Database) -> UseCases:
 
 
 # --- the bot over a fake Telegram session ------------------------------------------------------
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[BotAPIEmulator]:
+    """The local Telegram, for the tests that drive the real bot process."""
+    emulator = BotAPIEmulator(token=E2E_TOKEN)
+    await emulator.start()
+    yield emulator
+    await emulator.stop()
 
 
 @pytest.fixture

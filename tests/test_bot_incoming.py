@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from typing import cast
@@ -18,9 +17,8 @@ from aiogram.methods.base import TelegramType
 from roulette.bot.app import App
 from roulette.bot.incoming import GetRawUpdates
 from roulette.bot.polling import Poller
-from tests.support.bot_process import E2E_TOKEN
-from tests.support.bot_process import free_port
 from tests.support.bot_process import running_bot
+from tests.support.bot_process import running_webhook_bot
 from tests.support.live import WAIT
 from tests.support.live import eventually
 from tests.support.telegram_double import FakeTelegram
@@ -97,14 +95,6 @@ async def test_a_batch_of_nothing_but_unparseable_updates_is_confirmed(app: App,
 # --- through the real process --------------------------------------------------------------------
 
 
-@pytest.fixture
-async def emulator() -> AsyncIterator[BotAPIEmulator]:
-    emulator = BotAPIEmulator(token=E2E_TOKEN)
-    await emulator.start()
-    yield emulator
-    await emulator.stop()
-
-
 @pytest.mark.e2e
 async def test_the_bot_process_skips_an_unparseable_update_and_keeps_polling(
     emulator: BotAPIEmulator, database_url: str, tmp_path: Path
@@ -123,11 +113,7 @@ async def test_the_bot_process_skips_an_unparseable_update_and_keeps_polling(
 async def test_in_webhook_mode_an_unparseable_update_gets_200_and_a_non_ascii_secret_gets_401(
     emulator: BotAPIEmulator, database_url: str, tmp_path: Path
 ) -> None:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    settings = {"WEBHOOK_URL": base, "WEBHOOK_SECRET": WEBHOOK_SECRET, "HOST": "127.0.0.1", "PORT": str(port)}
-    async with running_bot(emulator, database_url, tmp_path, **settings) as bot:
-        await bot.wait_serving(f"{base}/healthz")
+    async with running_webhook_bot(emulator, database_url, tmp_path, WEBHOOK_SECRET) as (bot, base):
         async with aiohttp.ClientSession() as http:
             right = {SECRET_HEADER: WEBHOOK_SECRET}
             async with http.post(f"{base}/webhook", json={"update_id": 4242, **POISON}, headers=right) as poison:

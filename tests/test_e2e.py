@@ -18,11 +18,10 @@ import aiohttp
 import asyncpg
 import pytest
 
-from tests.support.bot_process import E2E_TOKEN
 from tests.support.bot_process import BotProcess
 from tests.support.bot_process import anochat_check
-from tests.support.bot_process import free_port
 from tests.support.bot_process import running_bot
+from tests.support.bot_process import running_webhook_bot
 from tgemulator import BotAPIEmulator
 from tgemulator import EmuMessage
 from tgemulator import SimUser
@@ -39,14 +38,6 @@ NAMES = (
     "Kettrigan", "Ulvaine", "Corvinth", "Hespera", "Drummelow", "Saffrona", "Pellinor", "Wrenfield",
     "Ixabel", "Gorlanth", "Fenwaith", "Amarisk", "Tolliver", "Nuallan",
 )  # fmt: skip
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[BotAPIEmulator]:
-    emulator = BotAPIEmulator(token=E2E_TOKEN)
-    await emulator.start()
-    yield emulator
-    await emulator.stop()
 
 
 @pytest.fixture
@@ -82,12 +73,12 @@ async def onboard(user: SimUser, *, gender: str = "male", age: int = 25, interes
     await user.wait_for_text("All set", WAIT)
 
 
-async def pair(first: SimUser, second: SimUser) -> None:
-    """`first` searches and waits; `second` searches and finds them."""
+async def pair(first: SimUser, second: SimUser, *, second_sends: str = "/search") -> None:
+    """`first` searches and waits; `second` searches (or moves on with /next) and finds them."""
     first_mark, second_mark = last_seen(first), last_seen(second)
     await first.send_command("/search")
     await first.wait_for_text("Looking", WAIT, after=first_mark)
-    await second.send_command("/search")
+    await second.send_command(second_sends)
     await first.wait_for_text("Partner found", WAIT, after=first_mark)
     await second.wait_for_text("Partner found", WAIT, after=second_mark)
 
@@ -125,6 +116,13 @@ async def reaction_on(user: SimUser, message_id: int, emoji: list[str]) -> None:
 
 async def chat_end_notice(user: SimUser, after: int) -> EmuMessage:
     return await user.wait_for(lambda m: "👍" in str(m.reply_markup), WAIT, after=after)
+
+
+async def stop_seen_by(partner: SimUser, leaver: SimUser) -> EmuMessage:
+    """`leaver` sends /stop: the chat's end as `partner` is told, with its rating buttons."""
+    mark = last_seen(partner)
+    await leaver.send_command("/stop")
+    return await chat_end_notice(partner, mark)
 
 
 async def answer_to(user: SimUser, query_id: str) -> str:
@@ -291,9 +289,7 @@ async def test_a_reaction_on_a_copy_shows_on_the_original_both_ways_changed_and_
     assert emulator.calls["setMessageReaction"] == 4
 
     # once the chat is over, a reaction goes nowhere
-    mark = last_seen(alice)
-    await bob.send_command("/stop")
-    await chat_end_notice(alice, mark)
+    await stop_seen_by(alice, bob)
     await alice.react(answer_copy.message_id, "👎")
     await all_updates_handled(emulator)
     assert bob.message(answer).reactions == [{"type": "emoji", "emoji": "❤"}]
@@ -366,12 +362,7 @@ async def test_next_ends_the_chat_tells_the_partner_and_finds_someone_else(
     assert (await copy_of(carol, alice, hello)).text == "hi, new partner"
 
     # Bob searches while Carol moves on: Carol is paired with him at once.
-    bob_mark, carol_mark = last_seen(bob), last_seen(carol)
-    await bob.send_command("/search")
-    await bob.wait_for_text("Looking", WAIT, after=bob_mark)
-    await carol.send_command("/next")
-    await carol.wait_for_text("Partner found", WAIT, after=carol_mark)
-    await bob.wait_for_text("Partner found", WAIT, after=bob_mark)
+    await pair(bob, carol, second_sends="/next")
     hi = await bob.send_text("hi, I was waiting")
     assert (await copy_of(carol, bob, hi)).text == "hi, I was waiting"
     assert not any(m.copied_from == (alice.id, hello) for m in bob.inbox)
@@ -400,9 +391,7 @@ async def test_after_a_chat_the_partner_is_rated_once_and_reported_once(
     emulator: BotAPIEmulator, bot: BotProcess, database_url: str
 ) -> None:
     alice, bob = await strangers_in_a_chat(emulator)
-    alice_mark = last_seen(alice)
-    await bob.send_command("/stop")
-    notice = await chat_end_notice(alice, alice_mark)
+    notice = await stop_seen_by(alice, bob)
     chat_id = chat_id_on(notice)
 
     assert "Thanks" in await answer_to(alice, await alice.press_button(notice.message_id, "👍"))
@@ -441,9 +430,7 @@ async def test_users_who_blocked_each_other_are_never_paired_again(
     emulator: BotAPIEmulator, bot: BotProcess, database_url: str
 ) -> None:
     alice, bob = await strangers_in_a_chat(emulator)
-    bob_mark = last_seen(bob)
-    await alice.send_command("/stop")
-    notice = await chat_end_notice(bob, bob_mark)
+    notice = await stop_seen_by(bob, alice)
     assert "never be paired" in await answer_to(bob, await bob.press_button(notice.message_id, "⛔ Block"))
 
     alice_search = await alice.send_command("/search")
@@ -622,11 +609,7 @@ async def test_a_chat_and_an_unfinished_profile_survive_the_bot_being_killed(
 async def test_in_webhook_mode_messages_and_reactions_relay_and_requests_without_the_secret_are_refused(
     emulator: BotAPIEmulator, database_url: str, tmp_path: Path
 ) -> None:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    webhook_settings = {"WEBHOOK_URL": base, "WEBHOOK_SECRET": WEBHOOK_SECRET, "HOST": "127.0.0.1", "PORT": str(port)}
-    async with running_bot(emulator, database_url, tmp_path, **webhook_settings) as bot:
-        await bot.wait_serving(f"{base}/healthz")
+    async with running_webhook_bot(emulator, database_url, tmp_path, WEBHOOK_SECRET) as (bot, base):
         assert emulator.webhook.url == f"{base}/webhook" and emulator.webhook.secret_token == WEBHOOK_SECRET
 
         alice, bob = await strangers_in_a_chat(emulator)

@@ -7,23 +7,23 @@ import re
 import time
 from collections.abc import AsyncIterator
 from collections.abc import Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import asyncpg
 import pytest
-from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 
 from roulette.bot.app import App
 from roulette.bot.incoming import parse_update
 from roulette.bot.metrics import REGISTRY
-from roulette.bot.probes import add_probe_routes
+from roulette.bot.probes import serve_probes
 from roulette.storage.pool import create_pool
-from tests.support.bot_process import E2E_TOKEN
 from tests.support.bot_process import free_port
 from tests.support.bot_process import running_bot
+from tests.support.bot_process import running_webhook_bot
 from tests.support.flows import ADMIN_ID
 from tests.support.flows import ended_chat
 from tests.support.flows import start_chat
@@ -113,16 +113,20 @@ async def test_flood_holds_reports_and_bans_are_counted(
 # --- the endpoints --------------------------------------------------------------------------------
 
 
+@asynccontextmanager
+async def serving_probes(pool: asyncpg.Pool[Any]) -> AsyncIterator[str]:
+    port = free_port()
+    runner = await serve_probes(pool, "127.0.0.1", port)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
 @pytest.fixture
 async def probes(pool: asyncpg.Pool[Any]) -> AsyncIterator[str]:
-    web_app = web.Application()
-    add_probe_routes(web_app, pool)
-    runner = web.AppRunner(web_app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    yield f"http://127.0.0.1:{port}"
-    await runner.cleanup()
+    async with serving_probes(pool) as base:
+        yield base
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -160,37 +164,19 @@ async def test_readyz_says_whether_the_database_answers_and_healthz_only_that_th
     database_url: str,
 ) -> None:
     pool = await create_pool(database_url, min_size=1, max_size=1)
-    web_app = web.Application()
-    add_probe_routes(web_app, pool)
-    runner = web.AppRunner(web_app)
-    await runner.setup()
-    port = free_port()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    base = f"http://127.0.0.1:{port}"
-    try:
-        async with aiohttp.ClientSession() as http:
-            async with http.get(f"{base}/readyz") as ready:
-                assert ready.status == 200
-            await pool.close()  # the database is gone, as far as this process can tell
-            async with http.get(f"{base}/readyz") as ready:
-                assert ready.status == 503
-            async with http.get(f"{base}/healthz") as alive:
-                assert alive.status == 200
-            async with http.get(f"{base}/metrics") as metrics:
-                assert metrics.status == 200  # the in-process counters are still worth a scrape
-    finally:
-        await runner.cleanup()
+    async with serving_probes(pool) as base, aiohttp.ClientSession() as http:
+        async with http.get(f"{base}/readyz") as ready:
+            assert ready.status == 200
+        await pool.close()  # the database is gone, as far as this process can tell
+        async with http.get(f"{base}/readyz") as ready:
+            assert ready.status == 503
+        async with http.get(f"{base}/healthz") as alive:
+            assert alive.status == 200
+        async with http.get(f"{base}/metrics") as metrics:
+            assert metrics.status == 200  # the in-process counters are still worth a scrape
 
 
 # --- through the real process ---------------------------------------------------------------------
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[BotAPIEmulator]:
-    emulator = BotAPIEmulator(token=E2E_TOKEN)
-    await emulator.start()
-    yield emulator
-    await emulator.stop()
 
 
 async def scrape(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -245,10 +231,7 @@ async def test_without_metrics_port_a_polling_bot_listens_on_no_port(
 async def test_a_webhook_bot_serves_metrics_and_readyz_beside_the_webhook(
     emulator: BotAPIEmulator, database_url: str, tmp_path: Path
 ) -> None:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    settings = {"WEBHOOK_URL": base, "WEBHOOK_SECRET": "metrics-secret", "HOST": "127.0.0.1", "PORT": str(port)}
-    async with running_bot(emulator, database_url, tmp_path, **settings) as bot:
+    async with running_webhook_bot(emulator, database_url, tmp_path, "metrics-secret") as (bot, base):
         await bot.wait_serving(f"{base}/readyz")
         user = emulator.user("Counted")
         await user.send_command("/start")

@@ -39,6 +39,7 @@ from tests.support.bot_process import E2E_TOKEN
 from tests.support.bot_process import ROOT
 from tests.support.bot_process import BotProcess
 from tests.support.bot_process import free_port
+from tests.support.bot_process import webhook_settings
 from tests.support.figures import no_violations
 from tests.support.figures import report
 from tests.support.figures import snapshot
@@ -140,16 +141,7 @@ class Cluster:
 
 
 def worker(emulator: BotAPIEmulator, database_url: str, log: Path, port: int) -> BotProcess:
-    return BotProcess(
-        emulator,
-        database_url,
-        log,
-        WEBHOOK_URL=f"http://127.0.0.1:{port}",
-        WEBHOOK_SECRET=SECRET,
-        HOST="127.0.0.1",
-        PORT=str(port),
-        **LOAD_SETTINGS,
-    )
+    return BotProcess(emulator, database_url, log, **webhook_settings(SECRET, port), **LOAD_SETTINGS)
 
 
 async def start_worker(process: BotProcess, url: str) -> None:

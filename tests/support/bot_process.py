@@ -26,6 +26,12 @@ def free_port() -> int:
         return port
 
 
+def webhook_settings(secret: str, port: int | None = None) -> dict[str, str]:
+    """The settings of a bot process serving its webhook on a local port (a free one unless given)."""
+    port = free_port() if port is None else port
+    return {"WEBHOOK_URL": f"http://127.0.0.1:{port}", "WEBHOOK_SECRET": secret, "HOST": "127.0.0.1", "PORT": str(port)}
+
+
 async def anochat_check(database_url: str) -> tuple[int, str]:
     """`python anochat.py check` on that database, as an operator runs it: exit status and output."""
     process = await asyncio.create_subprocess_exec(
@@ -145,3 +151,15 @@ async def running_bot(
         status = await process.stop()
     assert "Traceback" not in process.log(), process.log()
     assert status == 0, process.log()
+
+
+@asynccontextmanager
+async def running_webhook_bot(
+    emulator: BotAPIEmulator, database_url: str, tmp_path: Path, secret: str
+) -> AsyncIterator[tuple[BotProcess, str]]:
+    """`running_bot` in webhook mode on a free local port, once it serves: the process and its base URL."""
+    settings = webhook_settings(secret)
+    base = settings["WEBHOOK_URL"]
+    async with running_bot(emulator, database_url, tmp_path, **settings) as bot:
+        await bot.wait_serving(f"{base}/healthz")
+        yield bot, base
