@@ -13,7 +13,6 @@ from aiogram.methods import SendMessage
 from aiogram.methods import TelegramMethod
 
 from roulette.bot.app import App
-from roulette.usecases.search import InChat
 from roulette.usecases.search import Unpaired
 from tests.support.flows import PARTNER_LEFT
 from tests.support.flows import after_chat_buttons
@@ -77,11 +76,7 @@ async def test_unblocking_the_bot_makes_the_user_findable_again(app: App, telegr
     await app.dispatcher.feed_update(app.bot, my_chat_member_update(bob, "kicked"))
 
     await app.dispatcher.feed_update(app.bot, my_chat_member_update(bob, "member"))
-    await app.dispatcher.feed_update(app.bot, message_update(bob, "/search"))
-    await app.dispatcher.feed_update(app.bot, message_update(alice, "/search"))
-
-    status = await app.usecases.get_current_chat(alice.id)
-    assert isinstance(status, InChat) and status.partner_id == bob.id
+    await start_chat(app, bob, alice)  # both search, and find each other
 
 
 async def test_a_copy_refused_with_429_is_retried_after_the_wait_and_delivered_once(

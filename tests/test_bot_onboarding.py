@@ -6,6 +6,7 @@ from typing import Any
 
 import asyncpg
 from aiogram import Bot
+from aiogram import types
 from aiogram.client.default import DefaultBotProperties
 from aiogram.enums import ParseMode
 from aiogram.methods import EditMessageReplyMarkup
@@ -19,6 +20,7 @@ from roulette.domain import InterestsMode
 from roulette.domain import PartnerGender
 from roulette.domain import PartnerLanguage
 from roulette.domain import SearchPreferences
+from roulette.domain import User
 from roulette.settings import Settings
 from tests.support.flows import IDLE_KEYBOARD
 from tests.support.flows import button_data
@@ -40,6 +42,17 @@ async def saved_profile(app: App, user_id: int) -> tuple[str | None, int | None,
     user = await app.usecases.get_user(user_id)
     assert user is not None
     return user.profile.gender, user.profile.age, user.profile.interests.ordered()
+
+
+async def press_setting(
+    app: App, telegram: FakeTelegram, member: types.User, data: str
+) -> tuple[User, str, dict[str, str]]:
+    """Press a button of the settings card: the user as stored then, and the card's text and buttons."""
+    await app.dispatcher.feed_update(app.bot, callback_update(member, data))
+    user = await app.usecases.get_user(member.id)
+    assert user is not None
+    card = telegram.of_type(EditMessageText)[-1]
+    return user, card.text, button_texts(card.reply_markup)
 
 
 def button_texts(markup: InlineKeyboardMarkup | None) -> dict[str, str]:
@@ -299,17 +312,14 @@ async def test_choosing_any_partner_language_saves_it_and_shows_it(app: App, tel
     await onboard(app, member)
     await app.dispatcher.feed_update(app.bot, message_update(member, "/settings"))
 
-    await app.dispatcher.feed_update(app.bot, callback_update(member, "pf:language:any"))
+    user, card, buttons = await press_setting(app, telegram, member, "pf:language:any")
 
-    user = await app.usecases.get_user(member.id)
-    assert user is not None and user.preferences.partner_language is PartnerLanguage.ANY
-    edited = telegram.of_type(EditMessageText)[-1]
-    assert "Язык: любой" in edited.text
-    assert button_texts(edited.reply_markup)["pf:language:any"] == "• 🌍 Любой язык"
+    assert user.preferences.partner_language is PartnerLanguage.ANY
+    assert "Язык: любой" in card
+    assert buttons["pf:language:any"] == "• 🌍 Любой язык"
     # a forged value changes nothing
-    await app.dispatcher.feed_update(app.bot, callback_update(member, "pf:language:klingon"))
-    user = await app.usecases.get_user(member.id)
-    assert user is not None and user.preferences.partner_language is PartnerLanguage.ANY
+    user, _, _ = await press_setting(app, telegram, member, "pf:language:klingon")
+    assert user.preferences.partner_language is PartnerLanguage.ANY
 
 
 async def test_done_in_the_settings_keeps_the_card_and_drops_its_buttons(app: App, telegram: FakeTelegram) -> None:
@@ -329,21 +339,17 @@ async def test_choosing_partner_gender_age_and_interests_mode_saves_each(app: Ap
     await onboard(app, member)
     await app.dispatcher.feed_update(app.bot, message_update(member, "/settings"))
 
-    await app.dispatcher.feed_update(app.bot, callback_update(member, "pf:gender:female"))
-    user = await app.usecases.get_user(member.id)
-    assert user is not None and user.preferences.partner_gender is PartnerGender.FEMALE
-    edited = telegram.of_type(EditMessageText)[-1]
-    assert "Partner: 👩 Female" in edited.text
-    assert button_texts(edited.reply_markup)["pf:gender:female"] == "• 👩 Female"
+    user, card, buttons = await press_setting(app, telegram, member, "pf:gender:female")
+    assert user.preferences.partner_gender is PartnerGender.FEMALE
+    assert "Partner: 👩 Female" in card
+    assert buttons["pf:gender:female"] == "• 👩 Female"
 
     await app.dispatcher.feed_update(app.bot, callback_update(member, "pf:gender:male"))
     await app.dispatcher.feed_update(app.bot, callback_update(member, "pf:age:18-24"))
-    await app.dispatcher.feed_update(app.bot, callback_update(member, "pf:interests:require"))
+    user, card, _ = await press_setting(app, telegram, member, "pf:interests:require")
 
     assert callback_answers(telegram)[-1] == "Saved"
-    assert "Partner age: 18–24" in telegram.of_type(EditMessageText)[-1].text
-    user = await app.usecases.get_user(member.id)
-    assert user is not None
+    assert "Partner age: 18–24" in card
     assert user.preferences == SearchPreferences(PartnerGender.MALE, 18, 24, InterestsMode.REQUIRE)
 
 

@@ -106,11 +106,7 @@ async def test_users_of_different_languages_who_both_accept_any_language_are_pai
         await app.dispatcher.feed_update(app.bot, message_update(user, "/settings"))
         await app.dispatcher.feed_update(app.bot, callback_update(user, "pf:language:any"))
 
-    await app.dispatcher.feed_update(app.bot, message_update(english, "/search"))
-    await app.dispatcher.feed_update(app.bot, message_update(russian, "/search"))
-
-    status = await app.usecases.get_current_chat(russian.id)
-    assert isinstance(status, InChat) and status.partner_id == english.id
+    await start_chat(app, english, russian)  # both search, and find each other
 
 
 async def test_search_in_a_chat_says_so_and_keeps_the_chat(app: App, telegram: FakeTelegram) -> None:
