@@ -58,108 +58,96 @@ async def deliver_twice(app: App, telegram: FakeTelegram, pool: asyncpg.Pool[Any
     return Redelivery(telegram.requests[start:middle], telegram.requests[middle:], before != after)
 
 
-# Each scenario sets the stage and returns the update that is then delivered twice.
+# Each scenario sets the stage and returns the update that is then delivered twice. Each runs in
+# a database of its own, so they all cast the same users.
 Scenario = Callable[[App], Awaitable[Update]]
+ALICE, BOB, CAROL = tg_user(61_001), tg_user(61_002), tg_user(61_003)
 
 
 async def search_and_wait(app: App) -> Update:
-    loner = tg_user(61_001)
-    await onboard(app, loner)
-    return message_update(loner, "/search")
+    await onboard(app, ALICE)
+    return message_update(ALICE, "/search")
 
 
 async def search_and_pair(app: App) -> Update:
-    waiting, arriving = tg_user(61_011), tg_user(61_012)
-    await onboard(app, waiting)
-    await onboard(app, arriving)
-    await app.dispatcher.feed_update(app.bot, message_update(waiting, "/search"))
-    return message_update(arriving, "/search")
+    await onboard(app, ALICE)
+    await onboard(app, BOB)
+    await app.dispatcher.feed_update(app.bot, message_update(ALICE, "/search"))
+    return message_update(BOB, "/search")
 
 
 async def next_partner(app: App) -> Update:
-    alice, bob, carol = tg_user(61_021), tg_user(61_022), tg_user(61_023)
-    await start_chat(app, alice, bob)
-    await onboard(app, carol)
-    await app.dispatcher.feed_update(app.bot, message_update(carol, "/search"))
-    return message_update(alice, "/next")
+    await start_chat(app, ALICE, BOB)
+    await onboard(app, CAROL)
+    await app.dispatcher.feed_update(app.bot, message_update(CAROL, "/search"))
+    return message_update(ALICE, "/next")
 
 
 async def stop_chat(app: App) -> Update:
-    alice, bob = tg_user(61_031), tg_user(61_032)
-    await start_chat(app, alice, bob)
-    return message_update(alice, "/stop")
+    await start_chat(app, ALICE, BOB)
+    return message_update(ALICE, "/stop")
 
 
 async def stop_search(app: App) -> Update:
-    loner = tg_user(61_041)
-    await onboard(app, loner)
-    await app.dispatcher.feed_update(app.bot, message_update(loner, "/search"))
-    return message_update(loner, "/stop")
+    await onboard(app, ALICE)
+    await app.dispatcher.feed_update(app.bot, message_update(ALICE, "/search"))
+    return message_update(ALICE, "/stop")
 
 
 async def rate(app: App) -> Update:
-    alice, bob = tg_user(61_051), tg_user(61_052)
-    chat_id = await ended_chat(app, alice, bob)
-    return callback_update(alice, f"r:{chat_id}:1")
+    chat_id = await ended_chat(app, ALICE, BOB)
+    return callback_update(ALICE, f"r:{chat_id}:1")
 
 
 async def report_partner(app: App) -> Update:
-    alice, bob = tg_user(61_061), tg_user(61_062)
-    chat_id = await ended_chat(app, alice, bob)
-    return callback_update(alice, f"rp:{chat_id}:abuse:1:0")
+    chat_id = await ended_chat(app, ALICE, BOB)
+    return callback_update(ALICE, f"rp:{chat_id}:abuse:1:0")
 
 
 async def block_partner_in_chat(app: App) -> Update:
-    alice, bob = tg_user(61_071), tg_user(61_072)
-    chat_id = await start_chat(app, alice, bob)
-    return callback_update(alice, f"b:{chat_id}")
+    chat_id = await start_chat(app, ALICE, BOB)
+    return callback_update(ALICE, f"b:{chat_id}")
 
 
 async def delete_me(app: App) -> Update:
-    alice, bob = tg_user(61_081), tg_user(61_082)
-    await start_chat(app, alice, bob)
-    await app.dispatcher.feed_update(app.bot, message_update(alice, "/deleteme"))
-    return callback_update(alice, "d:1")
+    await start_chat(app, ALICE, BOB)
+    await app.dispatcher.feed_update(app.bot, message_update(ALICE, "/deleteme"))
+    return callback_update(ALICE, "d:1")
 
 
 async def relay_text(app: App) -> Update:
-    alice, bob = tg_user(61_091), tg_user(61_092)
-    await start_chat(app, alice, bob)
-    return message_update(alice, "hello, once")
+    await start_chat(app, ALICE, BOB)
+    return message_update(ALICE, "hello, once")
 
 
 async def relay_photo(app: App) -> Update:
-    alice, bob = tg_user(61_101), tg_user(61_102)
-    await start_chat(app, alice, bob)
-    return message_update(alice, photo=photo("p-once"), caption="once")
+    await start_chat(app, ALICE, BOB)
+    return message_update(ALICE, photo=photo("p-once"), caption="once")
 
 
 async def relay_album_item(app: App) -> Update:
-    alice, bob = tg_user(61_111), tg_user(61_112)
-    await start_chat(app, alice, bob)
-    *earlier, last = album_updates(alice, 3, "album-once")
+    await start_chat(app, ALICE, BOB)
+    *earlier, last = album_updates(ALICE, 3, "album-once")
     for update in earlier:
         await app.dispatcher.feed_update(app.bot, update)
     return last
 
 
 async def relay_edit(app: App) -> Update:
-    alice, bob = tg_user(61_121), tg_user(61_122)
-    await start_chat(app, alice, bob)
-    original = message_update(alice, "typo")
+    await start_chat(app, ALICE, BOB)
+    original = message_update(ALICE, "typo")
     await app.dispatcher.feed_update(app.bot, original)
     assert original.message is not None
-    return edited_update(alice, original.message.message_id, "fixed")
+    return edited_update(ALICE, original.message.message_id, "fixed")
 
 
 async def bot_blocked(app: App) -> Update:
-    alice, bob = tg_user(61_131), tg_user(61_132)
-    await start_chat(app, alice, bob)
-    return my_chat_member_update(alice, "kicked")
+    await start_chat(app, ALICE, BOB)
+    return my_chat_member_update(ALICE, "kicked")
 
 
 async def first_start(app: App) -> Update:
-    return message_update(tg_user(61_141), "/start")
+    return message_update(ALICE, "/start")
 
 
 SCENARIOS: dict[str, Scenario] = {
