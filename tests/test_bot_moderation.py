@@ -27,6 +27,7 @@ from roulette.usecases.search import InChat
 from roulette.usecases.search import Unpaired
 from tests.support.flows import ADMIN_ID
 from tests.support.flows import PARTNER_LEFT
+from tests.support.flows import feed
 from tests.support.flows import onboard
 from tests.support.flows import start_chat
 from tests.support.telegram_double import FakeTelegram
@@ -37,11 +38,6 @@ from tests.support.telegram_double import replied
 from tests.support.telegram_double import tg_user
 
 ADMIN = tg_user(ADMIN_ID, first_name="Admin")
-
-
-async def feed(app: App, *updates: Any) -> None:
-    for update in updates:
-        await app.dispatcher.feed_update(app.bot, update)
 
 
 async def copy_id_of(app: App, chat_id: int, text: str, timeout: float = 5.0) -> int:

@@ -27,6 +27,7 @@ from roulette.storage.uow import Database
 from roulette.usecases import PurgeExpired
 from roulette.usecases import RetentionPolicy
 from tests.support.flows import ADMIN_ID
+from tests.support.flows import feed
 from tests.support.flows import onboard
 from tests.support.flows import start_chat
 from tests.support.telegram_double import FakeTelegram
@@ -39,11 +40,6 @@ from tests.support.telegram_double import tg_user
 from tests.support.telegram_double import video
 
 ADMIN = tg_user(ADMIN_ID)
-
-
-async def feed(app: App, *updates: Any) -> None:
-    for update in updates:
-        await app.dispatcher.feed_update(app.bot, update)
 
 
 async def minors_in_chat(app: App, first: User, second: User) -> int:

@@ -18,6 +18,7 @@ from roulette.bot.callbacks import Report
 from roulette.domain import ReportReason
 from roulette.usecases.search import InChat
 from tests.support.flows import ADMIN_ID
+from tests.support.flows import feed
 from tests.support.flows import start_chat
 from tests.support.telegram_double import FakeTelegram
 from tests.support.telegram_double import callback_update
@@ -29,11 +30,6 @@ from tests.support.telegram_double import tg_user
 ALICE, BOB, CAROL = tg_user(4201, first_name="Alice"), tg_user(4202, first_name="Bobby"), tg_user(4203)
 ADMIN = tg_user(ADMIN_ID, first_name="Admin")
 UNSENT = "Unsent: your partner no longer sees this message."
-
-
-async def feed(app: App, *updates: Update) -> None:
-    for update in updates:
-        await app.dispatcher.feed_update(app.bot, update)
 
 
 async def say(app: App, user: User, text: str) -> tuple[int, int]:

@@ -29,6 +29,7 @@ from tests.support.figures import report
 from tests.support.figures import snapshot
 from tests.support.flows import ADMIN_ID
 from tests.support.flows import ended_chat
+from tests.support.flows import feed
 from tests.support.flows import onboard
 from tests.support.flows import start_chat
 from tests.support.telegram_double import FakeTelegram
@@ -45,14 +46,6 @@ ROOT = Path(__file__).resolve().parents[1]
 NO_LONGER_ACTIVE = "This button is no longer active."
 REFUSED_PERSONAL = "Contacts and locations are not sent to your partner, to keep you both anonymous."
 FLOOD_NOTICE = "You are sending messages too fast"
-
-
-def feed(app: App, *updates: Any) -> Any:
-    async def run() -> None:
-        for update in updates:
-            await app.dispatcher.feed_update(app.bot, update)
-
-    return run()
 
 
 def identity(user: User) -> tuple[str, ...]:

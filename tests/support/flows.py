@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiogram.methods import AnswerCallbackQuery
 from aiogram.types import ReplyKeyboardMarkup
+from aiogram.types import Update
 from aiogram.types import User
 
 from roulette.bot.app import App
@@ -21,16 +22,23 @@ CHAT_KEYBOARD = [["⏭ Next", "⏹ Stop"]]
 HINT = "You are not in a chat right now.\n/search — find a partner · /profile — your profile · /help"
 
 
+async def feed(app: App, *updates: Update) -> None:
+    """Hand the updates to the dispatcher one after the other, as the poller does."""
+    for update in updates:
+        await app.dispatcher.feed_update(app.bot, update)
+
+
 async def onboard(
     app: App, user: User, *, gender: str = "male", age: str = "25", interests: tuple[str, ...] = ()
 ) -> None:
-    feed = app.dispatcher.feed_update
-    await feed(app.bot, message_update(user, "/start"))
-    await feed(app.bot, callback_update(user, f"g:{gender}:0"))
-    await feed(app.bot, message_update(user, age))
-    for tag in interests:
-        await feed(app.bot, callback_update(user, f"i:{tag}:0"))
-    await feed(app.bot, callback_update(user, "i:done:0"))
+    await feed(
+        app,
+        message_update(user, "/start"),
+        callback_update(user, f"g:{gender}:0"),
+        message_update(user, age),
+        *(callback_update(user, f"i:{tag}:0") for tag in interests),
+        callback_update(user, "i:done:0"),
+    )
 
 
 def button_data(telegram: FakeTelegram, chat_id: int) -> list[str]:
