@@ -33,6 +33,7 @@ from roulette.bot.app import build_app
 from roulette.i18n import build_i18n
 from roulette.settings import Settings
 from roulette.storage.exactly_once import current_update_id
+from tests.support.bot_process import anochat_check
 from tests.support.figures import no_violations
 from tests.support.figures import report
 from tests.support.flows import ADMIN_ID
@@ -111,7 +112,11 @@ def identity_pattern(users: list[FuzzUser]) -> tuple[re.Pattern[str], dict[str, 
 
 
 async def test_ten_thousand_fuzzed_updates_break_nothing_and_leak_nothing(
-    pool: asyncpg.Pool[Any], bot_settings: Settings, errors: ErrorCount, pytestconfig: pytest.Config
+    pool: asyncpg.Pool[Any],
+    database_url: str,
+    bot_settings: Settings,
+    errors: ErrorCount,
+    pytestconfig: pytest.Config,
 ) -> None:
     telegram = RecordingTelegram()
     bot = Bot(TOKEN, session=telegram, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
@@ -125,6 +130,7 @@ async def test_ten_thousand_fuzzed_updates_break_nothing_and_leak_nothing(
         chats_of=lambda user_id: chats.by_user.get(user_id, ()),
         all_chats=lambda: chats.all,
         strangers=STRANGERS,
+        admin_id=ADMIN_ID,
     )
     escaped: list[BaseException] = []
     fed: list[tuple[dict[str, Any], bool, float]] = []  # (update, redelivered, when)
@@ -244,3 +250,14 @@ async def test_ten_thousand_fuzzed_updates_break_nothing_and_leak_nothing(
     )
     report(pytestconfig, "fuzz kinds", **dict(kinds.most_common()))
     assert unanswered == []
+
+    # The edits of profiles and wishes did their part (ages refused across 18, chats ended under
+    # the rules, blocks made), and the operator's check over the final database finds nothing:
+    # no adult-minor chat, no chat between a blocked pair, nothing else.
+    assert kinds["profile edit"] > 100 and kinds["settings edit"] > 100
+    assert await pool.fetchval("SELECT count(*) FROM chats WHERE end_reason = 'no_longer_compatible'") > 0
+    assert await pool.fetchval("SELECT count(*) FROM blocks") > 0
+    status, output = await anochat_check(database_url)
+    assert "ok   active chat between an adult and a minor: 0" in output
+    assert "ok   active chat between a blocked pair: 0" in output
+    assert status == 0 and output.endswith("all invariants hold\n"), output

@@ -52,12 +52,23 @@ WORDS = (
 )  # fmt: skip
 COMMANDS = (
     "/start", "/search", "/next", "/stop", "/profile", "/settings", "/language", "/help", "/rules",
-    "/deleteme", "/stats", "/ban", "/unban", "/history",
+    "/deleteme", "/stats", "/ban", "/unban", "/history", "/setage",
 )  # fmt: skip
 ODD_COMMANDS = ("/start@anochat_bot", "/search@some_other_bot", "/unknown", "/START", "/s", "/", "/help@")
 JUNK_ARGUMENTS = (
     "junk", "1 2 3 4", "-5", "0", "abc 12", "12 abc", "١٢٣", "  ", "9" * 40, "1.5", "💥", "\u200b",
     *(str(number) for number in HUGE_NUMBERS), f"1 {2**63 - 1}", "1 0", "1 876000", "1 876001",
+)  # fmt: skip
+# Edits of one's own profile and wishes, mid-chat and while searching too: ages on both sides of 18
+# (an edit across it is refused), partner ages of both classes (one outside the user's own is
+# refused), and wishes that may rule out the partner of the moment (the chat then ends).
+AGES = (13, 15, 17, 18, 19, 30, 70)
+AGE_ANSWERS = (*(str(age) for age in AGES), "how old are you?", "19, and you?")
+PROFILE_EDITS = ("g:male:1", "g:female:1", "i:music:1", "i:books:1", "i:done:1", "pe:gender", "pe:interests")
+WISHES = (
+    "pf:gender:any", "pf:gender:male", "pf:gender:female", "pf:age:13-15", "pf:age:16-17", "pf:age:13-17",
+    "pf:age:18-24", "pf:age:25-34", "pf:age:18-99", "pf:language:any", "pf:language:same",
+    "pf:interests:require", "pf:interests:prefer", "pf:interests:ignore", "m:settings", "m:profile",
 )  # fmt: skip
 MEDIA_KINDS = ("photo", "video", "animation", "voice", "video_note", "audio", "document", "sticker")
 OTHER_KINDS = ("dice", "poll", "contact", "location", "venue", "story", "game", "forwarded", "checklist_like")
@@ -134,8 +145,10 @@ class UpdateFuzzer:
         all_chats: Callable[[], Sequence[int]] | None = None,
         redelivery_rate: float = 0.03,
         strangers: int = 0,
+        admin_id: int | None = None,
     ) -> None:
         self._rng = random.Random(seed)
+        self._admin_id = admin_id
         self._people = [_Person(user) for user in users]
         for stranger in self._people[len(self._people) - strangers :]:
             stranger.onboarding_step = 4  # never walks through /start: an unknown user
@@ -216,8 +229,22 @@ class UpdateFuzzer:
                 (f"r:{chat_id}:1", f"r:{chat_id}:-1", f"rp:{chat_id}::1:0", f"rp:{chat_id}:spam:1:0", f"b:{chat_id}")
             )
             return self._callback_update(person, data, "own chat button")
+        if choice < 0.5:
+            return self._profile_or_wishes_edit(person)
         command = self._rng.choice(("/search", "/search", "/search", "/next", "/stop"))
         return self._message(person, self._command_payload(command), "journey")
+
+    def _profile_or_wishes_edit(self, person: _Person) -> JSON:
+        roll = self._rng.random()
+        if roll < 0.4:
+            # Edit age, then what the user types next: an age (either side of 18) or, in a chat,
+            # words to the partner, which must reach them
+            typed = self._new_message(person, {"text": self._rng.choice(AGE_ANSWERS)})
+            self._pending.append(({"update_id": next(self._update_ids), "message": typed}, "profile edit"))
+            return self._callback_update(person, "pe:age", "profile edit")
+        if roll < 0.6:
+            return self._callback_update(person, self._rng.choice(PROFILE_EDITS), "profile edit")
+        return self._callback_update(person, self._rng.choice(WISHES), "settings edit")
 
     # --- messages ----------------------------------------------------------------------------
 
@@ -376,6 +403,10 @@ class UpdateFuzzer:
         arguments = self._rng.choice((None, *JUNK_ARGUMENTS))
         if command in ("/ban", "/unban", "/history") and self._rng.random() < 0.3:
             arguments = str(self._rng.choice(list(self._all_chats()) or [1]))
+        if command == "/setage" and person.user.id == self._admin_id and self._rng.random() < 0.5:
+            # an admin's correction, across 18 or not, of someone who may be in a chat or searching;
+            # only the admin names users by id (anyone else's command is relayed as text)
+            arguments = f"{self._rng.choice(self._people).user.id} {self._rng.choice(AGES)}"
         return self._message(person, self._command_payload(command, arguments), "command")
 
     def _callback(self, person: _Person) -> JSON:
