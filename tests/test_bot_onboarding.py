@@ -25,6 +25,7 @@ from roulette.settings import Settings
 from tests.support.flows import IDLE_KEYBOARD
 from tests.support.flows import button_data
 from tests.support.flows import callback_answers
+from tests.support.flows import feed
 from tests.support.flows import onboard
 from tests.support.flows import reply_keyboard
 from tests.support.telegram_double import TOKEN
@@ -42,6 +43,13 @@ async def saved_profile(app: App, user_id: int) -> tuple[str | None, int | None,
     user = await app.usecases.get_user(user_id)
     assert user is not None
     return user.profile.gender, user.profile.age, user.profile.interests.ordered()
+
+
+async def settings_open(app: App, member: types.User) -> types.User:
+    """`member`, onboarded, looking at their /settings card."""
+    await onboard(app, member)
+    await feed(app, message_update(member, "/settings"))
+    return member
 
 
 async def press_setting(
@@ -288,9 +296,7 @@ async def test_editing_interests_saves_each_toggle(app: App, telegram: FakeTeleg
 
 
 async def test_settings_show_the_current_wishes_and_every_choice(app: App, telegram: FakeTelegram) -> None:
-    member = tg_user(2050)
-    await onboard(app, member)
-    await app.dispatcher.feed_update(app.bot, message_update(member, "/settings"))
+    member = await settings_open(app, tg_user(2050))
 
     card = telegram.last_text_to(member.id)
     assert "Partner: Anyone" in card and "Partner age: 18–99" in card and "Interests: prefer" in card
@@ -308,9 +314,7 @@ async def test_settings_show_the_current_wishes_and_every_choice(app: App, teleg
 
 
 async def test_choosing_any_partner_language_saves_it_and_shows_it(app: App, telegram: FakeTelegram) -> None:
-    member = tg_user(2052, "ru")
-    await onboard(app, member)
-    await app.dispatcher.feed_update(app.bot, message_update(member, "/settings"))
+    member = await settings_open(app, tg_user(2052, "ru"))
 
     user, card, buttons = await press_setting(app, telegram, member, "pf:language:any")
 
@@ -323,9 +327,7 @@ async def test_choosing_any_partner_language_saves_it_and_shows_it(app: App, tel
 
 
 async def test_done_in_the_settings_keeps_the_card_and_drops_its_buttons(app: App, telegram: FakeTelegram) -> None:
-    member = tg_user(2053)
-    await onboard(app, member)
-    await app.dispatcher.feed_update(app.bot, message_update(member, "/settings"))
+    member = await settings_open(app, tg_user(2053))
 
     await app.dispatcher.feed_update(app.bot, callback_update(member, "pf:done:"))
 
@@ -335,9 +337,7 @@ async def test_done_in_the_settings_keeps_the_card_and_drops_its_buttons(app: Ap
 
 
 async def test_choosing_partner_gender_age_and_interests_mode_saves_each(app: App, telegram: FakeTelegram) -> None:
-    member = tg_user(2051)
-    await onboard(app, member)
-    await app.dispatcher.feed_update(app.bot, message_update(member, "/settings"))
+    member = await settings_open(app, tg_user(2051))
 
     user, card, buttons = await press_setting(app, telegram, member, "pf:gender:female")
     assert user.preferences.partner_gender is PartnerGender.FEMALE
