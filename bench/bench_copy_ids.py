@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import sys
 import time
@@ -35,14 +34,11 @@ if str(ROOT) not in sys.path:  # run as a script: make `roulette` importable
 import asyncpg  # noqa: E402
 from asyncpg.pool import PoolConnectionProxy  # noqa: E402
 
-from bench.bench_matchmaking import server_url  # noqa: E402
+from bench.databases import throwaway_database  # noqa: E402
 from roulette.domain import Gender  # noqa: E402
 from roulette.domain import MessageContent  # noqa: E402
 from roulette.domain import Profile  # noqa: E402
 from roulette.domain import User  # noqa: E402
-from roulette.storage.admin import create_database  # noqa: E402
-from roulette.storage.admin import drop_database  # noqa: E402
-from roulette.storage.migrations import apply_migrations  # noqa: E402
 from roulette.storage.pool import create_pool  # noqa: E402
 from roulette.storage.repositories import MessageRepository  # noqa: E402
 from roulette.storage.uow import Database  # noqa: E402
@@ -149,14 +145,8 @@ async def measure(database_url: str, messages: int, batches: Sequence[int]) -> N
 
 
 async def run(messages: int, batches: Sequence[int]) -> None:
-    server, _source = server_url()
-    name = f"anochat_bench_copy_ids_{os.getpid()}"
-    database_url = await create_database(server, name)
-    try:
-        await asyncio.to_thread(apply_migrations, database_url)
+    async with throwaway_database("anochat_bench_copy_ids") as database_url:
         await measure(database_url, messages, batches)
-    finally:
-        await drop_database(server, name)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

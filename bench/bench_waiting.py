@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
 import sys
 from collections.abc import Sequence
@@ -33,11 +32,8 @@ if str(ROOT) not in sys.path:  # run as a script: make `roulette` importable
 import asyncpg  # noqa: E402
 
 from bench.bench_matchmaking import _SEED_LOPSIDED  # noqa: E402
-from bench.bench_matchmaking import server_url  # noqa: E402
+from bench.databases import throwaway_database  # noqa: E402
 from roulette.domain import INTEREST_CATALOG  # noqa: E402
-from roulette.storage.admin import create_database  # noqa: E402
-from roulette.storage.admin import drop_database  # noqa: E402
-from roulette.storage.migrations import apply_migrations  # noqa: E402
 from roulette.storage.queries import sql  # noqa: E402
 from roulette.usecases.search import SEARCHING_SHOWN_UP_TO  # noqa: E402
 from roulette.usecases.search import WAIT_HINT_BATCH  # noqa: E402
@@ -120,14 +116,8 @@ async def measure(database_url: str, sizes: Sequence[int], runs: int) -> None:
 
 
 async def run(sizes: Sequence[int], runs: int) -> None:
-    server, _source = server_url()
-    name = f"anochat_bench_waiting_{os.getpid()}"
-    database_url = await create_database(server, name)
-    try:
-        await asyncio.to_thread(apply_migrations, database_url)
+    async with throwaway_database("anochat_bench_waiting") as database_url:
         await measure(database_url, sizes, runs)
-    finally:
-        await drop_database(server, name)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
