@@ -45,6 +45,7 @@ _SET_AGE_BY_ADMIN = sql("set_age_by_admin")
 _LOCK_QUEUE_CHANGES = sql("lock_queue_changes")
 _START_SEARCH = sql("start_search")
 _DEQUEUE_SEARCH = sql("dequeue_search")
+_KEEP_PLACE_IN_QUEUE = sql("keep_place_in_queue")
 _IS_SEARCHING = sql("is_searching")
 _CREATE_CHAT = sql("create_chat")
 _GET_ACTIVE_CHAT = sql("get_active_chat")
@@ -164,6 +165,12 @@ class UserRepository:
 
 
 @dataclass(frozen=True, slots=True)
+class QueuePlace:
+    since: datetime
+    hinted_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class SearchOutcome:
     me: User
     complete: bool
@@ -186,8 +193,10 @@ class QueueRepository:
     async def start_search(self, user_id: int) -> SearchOutcome | None:
         """The whole pairing step, lock included (see sql/start_search.sql); None for an unknown user.
 
-        Run it outside a transaction: the pairing lock is then held only while it runs. It records
-        the update being handled itself, in the same statement (see exactly_once).
+        Run it outside a transaction: the pairing lock is then held only while it runs; or inside
+        one that holds the pairing lock exclusively (sql/lock_queue_changes.sql), which keeps every
+        other search out until it commits. It records the update being handled itself, in the same
+        statement (see exactly_once).
         """
         async with exactly_once.recorded_by_statement() as update_id:
             records = await self._connection.fetch(_START_SEARCH, user_id, update_id)
@@ -212,7 +221,16 @@ class QueueRepository:
 
     async def dequeue(self, user_id: int) -> bool:
         """Leave the queue; False if not in it."""
-        return await self._connection.fetchval(_DEQUEUE_SEARCH, user_id) is not None
+        return await self.leave(user_id) is not None
+
+    async def leave(self, user_id: int) -> QueuePlace | None:
+        """Leave the queue, returning the place held there; None if not in it."""
+        record = await self._connection.fetchrow(_DEQUEUE_SEARCH, user_id)
+        return None if record is None else QueuePlace(record["enqueued_at"], record["hinted_at"])
+
+    async def keep_place(self, user_id: int, place: QueuePlace) -> None:
+        """A search started again at once takes the place of the one it replaced."""
+        await self._connection.execute(_KEEP_PLACE_IN_QUEUE, user_id, place.since, place.hinted_at)
 
     async def is_searching(self, user_id: int) -> bool:
         """Is the user waiting in the queue?"""

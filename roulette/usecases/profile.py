@@ -3,9 +3,10 @@
 A change applies the pairing rules again at once, as if the user and whoever they are with had
 just been paired: a chat the pair could no longer start ends (both told, neutrally, through the
 outbox, like any chat end), and a waiting user searches again under the new rules (dequeue, then
-the one pairing function, sql/functions/start_search.sql). Each change takes the pairing lock
-(sql/lock_queue_changes.sql) first, so a search running at the same instant either pairs under
-the old profile before the change (which then checks that chat) or runs after it and sees it.
+the one pairing function, sql/functions/start_search.sql, in the same transaction: a crash never
+leaves them out of the queue). Each change takes the pairing lock (sql/lock_queue_changes.sql)
+first, so a search running at the same instant either pairs under the old profile before the
+change (which then checks that chat) or runs after it and sees it.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from roulette.usecases.account import UserNotFound
 from roulette.usecases.chat import ChatClosed
 from roulette.usecases.moderation import ReportUnavailable
 from roulette.usecases.search import Paired
-from roulette.usecases.search import StartSearch
+from roulette.usecases.search import SearchOutcome
+from roulette.usecases.search import search_result
 from roulette.usecases.use_case import UseCase
 
 
@@ -58,58 +60,42 @@ class Saved:
     paired: Paired | None = None  # the user was waiting and, searching again, found a partner
 
 
-@dataclass(frozen=True, slots=True)
-class _Applied:
-    ended_chat: ChatClosed | None
-    was_waiting: bool
-
-
 async def _locked_user(uow: UnitOfWork, user_id: int) -> User | None:
     """The pairing lock (the change has to see, and be seen by, every search), then the user."""
     await uow.queue.lock_queue_changes()
     return await uow.users.get(user_id)
 
 
-async def _apply_rules(uow: UnitOfWork, user: User) -> _Applied:
+async def _apply_rules(uow: UnitOfWork, user: User) -> tuple[ChatClosed | None, Paired | None]:
     """Inside the change's transaction, after it: end the user's chat if the pair now breaks a
-    pairing rule, and take a waiting user out of the queue to search again once committed."""
-    was_waiting = await uow.queue.dequeue(user.id)
+    pairing rule, or have a waiting user search again under the new rules."""
+    if (place := await uow.queue.leave(user.id)) is not None:
+        # The pairing lock held by this transaction keeps every other search out meanwhile; the
+        # search records the update being handled, as any search does.
+        found = search_result(user.id, await uow.queue.start_search(user.id))
+        if found is SearchOutcome.WAITING:
+            await uow.queue.keep_place(user.id, place)  # the wait already done still counts
+        return None, found if isinstance(found, Paired) else None
     active = await uow.chats.active_chat_of(user.id)
     if active is None:
-        return _Applied(None, was_waiting)
+        return None, None
     partner = await uow.users.get(active.partner_id)
     if partner is None or pairing_obstacle(user, partner) is None:
-        return _Applied(None, was_waiting)
+        return None, None
     ended = await uow.chats.end_active_chat_of(user.id, "no_longer_compatible", tell_leaver=True)
-    return _Applied(ChatClosed.of(ended), was_waiting)
+    return ChatClosed.of(ended), None
 
 
-async def _commit(uow: UnitOfWork, user_id: int, user: User | None) -> tuple[User, _Applied] | UserNotFound:
+async def _commit(uow: UnitOfWork, user_id: int, user: User | None) -> Saved | UserNotFound:
     """Apply the pairing rules to the user as changed, and commit."""
     if user is None:  # deleted meanwhile
         return UserNotFound(user_id)
-    applied = await _apply_rules(uow, user)
+    ended_chat, paired = await _apply_rules(uow, user)
     await uow.commit()
-    return user, applied
+    return Saved(paired.me if paired is not None else user, ended_chat, paired)
 
 
-class _Change(UseCase):
-    """A change that applies the pairing rules again: `_saved` finishes it after the commit."""
-
-    async def _saved(self, committed: tuple[User, _Applied] | UserNotFound) -> Saved | UserNotFound:
-        """After the commit, out of the transaction: a user who was waiting searches again."""
-        if isinstance(committed, UserNotFound):
-            return committed
-        user, applied = committed
-        paired = None
-        if applied.was_waiting:
-            # A crash right here leaves the user out of the queue (docs/reliability.md).
-            found = await StartSearch(self.db)(user.id)
-            paired = found if isinstance(found, Paired) else None
-        return Saved(paired.me if paired is not None else user, applied.ended_chat, paired)
-
-
-class UpdateProfile(_Change):
+class UpdateProfile(UseCase):
     """Replace gender, age and interests. The age stays in the class of the first one declared
     (the database refuses any other, see migrations/0008_age_class.sql); the wished partner ages
     follow the class the first age sets."""
@@ -128,11 +114,10 @@ class UpdateProfile(_Change):
                 fitted = fitted_to_class(user.preferences, profile.age)
                 if fitted != user.preferences:
                     user = await uow.users.update_preferences(user_id, fitted)
-            committed = await _commit(uow, user_id, user)
-        return await self._saved(committed)
+            return await _commit(uow, user_id, user)
 
 
-class UpdatePreferences(_Change):
+class UpdatePreferences(UseCase):
     """Replace the wishes, with the partner ages cut to the user's own class."""
 
     async def __call__(self, user_id: int, preferences: SearchPreferences) -> Saved | UserNotFound | AgesOutsideClass:
@@ -145,11 +130,10 @@ class UpdatePreferences(_Change):
                 assert age is not None
                 return AgesOutsideClass(*class_ages(age))
             user = await uow.users.update_preferences(user_id, cut)
-            committed = await _commit(uow, user_id, user)
-        return await self._saved(committed)
+            return await _commit(uow, user_id, user)
 
 
-class SetAge(_Change):
+class SetAge(UseCase):
     """An admin corrects a user's age (named by id, or by a report's token: the reported user),
     across 18 if need be, which a user's own edit can never do; written to the audit log."""
 
@@ -168,5 +152,4 @@ class SetAge(_Change):
             user = await uow.users.set_age_by_admin(user_id, age, fitted_to_class(current.preferences, age))
             if user is not None:
                 await uow.moderation.audit(admin_id, "set_age", report_id=report_id, target_user_id=user_id)
-            committed = await _commit(uow, user_id, user)
-        return await self._saved(committed)
+            return await _commit(uow, user_id, user)

@@ -10,6 +10,7 @@ from enum import auto
 
 from roulette.domain import User
 from roulette.domain import pairing_obstacle
+from roulette.storage.repositories import SearchOutcome as StoredSearchOutcome
 from roulette.usecases.account import UserNotFound
 from roulette.usecases.use_case import UseCase
 from roulette.wishes import NarrowestWish
@@ -100,26 +101,31 @@ class StartSearch(UseCase):
         # never both end up waiting; the lock is released as soon as it returns.
         async with self.db.statement() as statement:
             outcome = await statement.queue.start_search(user_id)
-        if outcome is None:
-            return UserNotFound(user_id)
-        me = outcome.me
-        if not outcome.complete:
-            return SearchOutcome.PROFILE_INCOMPLETE
-        if outcome.banned:
-            assert me.banned_until is not None
-            return Banned(me.banned_until)
-        if outcome.active_chat is not None:
-            return InChat(outcome.active_chat.chat_id, outcome.active_chat.partner_id)
-        if outcome.searching:
-            return SearchOutcome.ALREADY_SEARCHING
-        if outcome.partner is not None:
-            assert outcome.chat_id is not None
-            reason = pairing_obstacle(me, outcome.partner)
-            if reason is not None:  # the SQL and the domain disagree: a bug, never a user's fault
-                log.error("chat %s paired against the rules: %s", outcome.chat_id, reason)
-            return Paired(outcome.chat_id, partner=outcome.partner, me=me)
-        assert outcome.queued
-        return SearchOutcome.WAITING
+        return search_result(user_id, outcome)
+
+
+def search_result(user_id: int, outcome: StoredSearchOutcome | None) -> SearchResult:
+    """What the pairing function's outcome means to the user who searched."""
+    if outcome is None:
+        return UserNotFound(user_id)
+    me = outcome.me
+    if not outcome.complete:
+        return SearchOutcome.PROFILE_INCOMPLETE
+    if outcome.banned:
+        assert me.banned_until is not None
+        return Banned(me.banned_until)
+    if outcome.active_chat is not None:
+        return InChat(outcome.active_chat.chat_id, outcome.active_chat.partner_id)
+    if outcome.searching:
+        return SearchOutcome.ALREADY_SEARCHING
+    if outcome.partner is not None:
+        assert outcome.chat_id is not None
+        reason = pairing_obstacle(me, outcome.partner)
+        if reason is not None:  # the SQL and the domain disagree: a bug, never a user's fault
+            log.error("chat %s paired against the rules: %s", outcome.chat_id, reason)
+        return Paired(outcome.chat_id, partner=outcome.partner, me=me)
+    assert outcome.queued
+    return SearchOutcome.WAITING
 
 
 class CountSearching(UseCase):

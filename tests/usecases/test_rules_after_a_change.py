@@ -104,6 +104,26 @@ async def test_a_waiting_user_waits_under_the_new_wish(usecases: UseCases) -> No
     assert await usecases.start_search(2) is SearchOutcome.WAITING  # a man no longer finds her
 
 
+async def test_a_waiting_user_who_changes_a_wish_keeps_their_place_in_the_queue(
+    usecases: UseCases, pool: asyncpg.Pool[Any]
+) -> None:
+    await member(usecases, 1, WOMAN, 25, wants=PartnerGender.MALE)
+    await member(usecases, 2, WOMAN, 26, wants=PartnerGender.MALE)
+    await member(usecases, 3, MAN, 30)
+    assert await usecases.start_search(1) is SearchOutcome.WAITING  # she has waited longest
+    assert await usecases.start_search(2) is SearchOutcome.WAITING
+    since = await pool.fetchval("SELECT enqueued_at FROM search_queue WHERE user_id = 1")
+    await pool.execute("UPDATE search_queue SET hinted_at = now() WHERE user_id = 1")
+
+    saved = await usecases.update_preferences(1, SearchPreferences(PartnerGender.MALE, 20, 60))
+
+    assert isinstance(saved, Saved) and saved.paired is None
+    place = await pool.fetchrow("SELECT enqueued_at, hinted_at FROM search_queue WHERE user_id = 1")
+    assert place is not None and place["enqueued_at"] == since and place["hinted_at"] is not None
+    found = await usecases.start_search(3)  # both women accept him: the longest waiting comes first
+    assert isinstance(found, Paired) and found.partner.id == 1
+
+
 # --- at the same instant --------------------------------------------------------------------------
 
 
