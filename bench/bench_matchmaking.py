@@ -60,6 +60,7 @@ if str(ROOT) not in sys.path:  # run as a script: make `roulette` importable
 
 import asyncpg  # noqa: E402
 
+from bench.relay_load import ms  # noqa: E402
 from bench.relay_load import percentile  # noqa: E402
 from roulette.domain import INTEREST_CATALOG  # noqa: E402
 from roulette.domain import Gender  # noqa: E402
@@ -345,10 +346,6 @@ async def check_guarantees(pool: asyncpg.Pool[Any], announced_chats: int) -> Che
 # --- measuring ---------------------------------------------------------------------------
 
 
-def ms(seconds: float) -> float:
-    return round(seconds * 1000, 3)
-
-
 @dataclass(frozen=True, slots=True)
 class SizeResult:
     mix: str
@@ -488,17 +485,17 @@ async def measure_size(
     return SizeResult(
         mix=mix,
         waiting=size,
-        empty_p50_ms=ms(percentile(baseline.latencies, 50)),
-        nobody_p50_ms=ms(percentile(nobody, 50)),
-        nobody_p99_ms=ms(percentile(nobody, 99)),
-        pairs_p50_ms=ms(percentile(paired, 50)),
-        pairs_p99_ms=ms(percentile(paired, 99)),
+        empty_p50_ms=ms(percentile(baseline.latencies, 50), 3),
+        nobody_p50_ms=ms(percentile(nobody, 50), 3),
+        nobody_p99_ms=ms(percentile(nobody, 99), 3),
+        pairs_p50_ms=ms(percentile(paired, 50), 3),
+        pairs_p99_ms=ms(percentile(paired, 99), 3),
         pairs_measured=len(paired),
         crowd_searches=len(crowd),
         crowd_searches_per_s=round(len(crowd) / elapsed, 1),
         crowd_pairings_per_s=round(pairings / elapsed, 1),
-        crowd_p50_ms=ms(percentile(latencies, 50)),
-        crowd_p99_ms=ms(percentile(latencies, 99)),
+        crowd_p50_ms=ms(percentile(latencies, 50), 3),
+        crowd_p99_ms=ms(percentile(latencies, 99), 3),
         lost_matches=totals["lost"],
         double_matches=totals["double"],
         bad_pairs=totals["bad"],

@@ -341,6 +341,14 @@ class Bench:
 
         return traffic(self.anochat_emulator), traffic(self.baseline_emulator)
 
+    async def compare(self, anochat: Side, baseline: Side) -> None:
+        """Start both; pairing through Anochat, then saturation and the offered loads, in turns."""
+        await anochat.start()
+        await baseline.start()
+        await self.pairing(anochat.run)
+        await self.saturate([anochat, baseline], self.plan.rounds, profile=anochat)
+        await self.offer_loads([anochat, baseline])
+
     async def pairing(self, run: Run) -> None:
         await end_chats_of(self.pool, self.pairing_ids)
         users = [self.anochat_emulator.get_user(user_id) for user_id in self.pairing_ids]
@@ -423,11 +431,7 @@ async def measure(bench: Bench) -> list[Run]:
         anochat_traffic, baseline_traffic = await bench.pair_relay_users()
         anochat = Side(polling, bench.anochat_emulator, anochat_traffic, [anochat_bot], bench.postmaster)
         baseline = Side(baseline_polling, bench.baseline_emulator, baseline_traffic, [baseline_bot], None)
-        await anochat.start()
-        await baseline.start()
-        await bench.pairing(polling)
-        await bench.saturate([anochat, baseline], plan.rounds, profile=anochat)
-        await bench.offer_loads([anochat, baseline])
+        await bench.compare(anochat, baseline)
         baseline.summarize(in_flight)
         await stop_bots([baseline_bot], [baseline_polling])
         if plan.long_messages:
@@ -447,11 +451,7 @@ async def measure(bench: Bench) -> list[Run]:
     try:
         anochat = Side(webhook, bench.anochat_emulator, anochat_traffic, workers[:1], bench.postmaster)
         baseline = Side(baseline_webhook, bench.baseline_emulator, baseline_traffic, [baseline_bot], None)
-        await anochat.start()
-        await baseline.start()
-        await bench.pairing(webhook)
-        await bench.saturate([anochat, baseline], plan.rounds, profile=anochat)
-        await bench.offer_loads([anochat, baseline])
+        await bench.compare(anochat, baseline)
         anochat.summarize(in_flight)
         baseline.summarize(in_flight)
         await stop_bots([baseline_bot], [baseline_webhook])

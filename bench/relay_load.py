@@ -38,8 +38,8 @@ def percentile(values: Sequence[float], q: float) -> float:
     return statistics.quantiles(values, n=1000, method="inclusive")[round(q * 10) - 1]
 
 
-def _ms(seconds: float) -> float:
-    return round(seconds * 1000, 2)
+def ms(seconds: float, digits: int = 2) -> float:
+    return round(seconds * 1000, digits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +81,8 @@ class Throughput:
             seconds=round(seconds, 2),
             relayed=relayed,
             per_second=round(relayed / max(seconds, 1e-9), 1),
-            p50_ms=_ms(percentile(latencies, 50)),
-            p99_ms=_ms(percentile(latencies, 99)),
+            p50_ms=ms(percentile(latencies, 50)),
+            p99_ms=ms(percentile(latencies, 99)),
         )
 
 
@@ -115,12 +115,12 @@ class OfferedLoad:
             sent=sum(stretch.sent for stretch in stretches),
             relayed=len(latencies),
             achieved_per_s=round(achieved, 1),
-            p50_ms=_ms(percentile(latencies, 50)),
-            p95_ms=_ms(percentile(latencies, 95)),
-            p99_ms=_ms(percentile(latencies, 99)),
-            max_ms=_ms(max(latencies, default=float("nan"))),
+            p50_ms=ms(percentile(latencies, 50)),
+            p95_ms=ms(percentile(latencies, 95)),
+            p99_ms=ms(percentile(latencies, 99)),
+            max_ms=ms(max(latencies, default=float("nan"))),
             lost=lost,
-            max_send_lag_ms=_ms(max(stretch.max_send_lag for stretch in stretches)),
+            max_send_lag_ms=ms(max(stretch.max_send_lag for stretch in stretches)),
             kept_up=lost == 0 and achieved >= 0.95 * per_second,
         )
 
