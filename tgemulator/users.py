@@ -89,12 +89,12 @@ class SimUser(PrivateChat):
         self,
         kind: str,
         *,
-        caption: str | None,
-        file_id: str | None,
-        has_spoiler: bool,
-        emoji: str | None,
-        file_name: str | None,
-        mime_type: str | None,
+        caption: str | None = None,
+        file_id: str | None = None,
+        has_spoiler: bool = False,
+        emoji: str | None = None,
+        file_name: str | None = None,
+        mime_type: str | None = None,
         caption_entities: list[JSONDict] | None = None,
     ) -> JSONDict:
         if kind not in FILE_KINDS:
@@ -224,11 +224,6 @@ class SimUser(PrivateChat):
             self._media_content(
                 kind,
                 caption=caption if index == 0 else None,
-                file_id=None,
-                has_spoiler=False,
-                emoji=None,
-                file_name=None,
-                mime_type=None,
                 caption_entities=caption_entities if index == 0 else None,
             )
             for index, kind in enumerate(kinds)
