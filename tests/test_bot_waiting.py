@@ -9,6 +9,7 @@ from aiogram.types import User
 
 from roulette.bot.app import App
 from roulette.bot.wait_hints import send_wait_hints
+from roulette.bot.wait_hints import tell
 from roulette.domain import PartnerGender
 from roulette.domain import SearchPreferences
 from tests.support.flows import HINT
@@ -148,3 +149,22 @@ async def test_the_hint_is_in_the_users_language(app: App, telegram: FakeTelegra
     assert telegram.texts_to(russian.id) == [
         "Мало кто из ищущих сейчас подходит под возраст собеседника 18–20: расширь его в /settings"
     ]
+
+
+async def test_a_user_paired_after_the_claim_is_not_sent_the_hint(
+    app: App, telegram: FakeTelegram, pool: asyncpg.Pool[Any]
+) -> None:
+    picky, others = tg_user(4071), [tg_user(4072 + n) for n in range(3)]
+    await men_waiting_for_women(app, [picky, *others])
+    await app.usecases.update_preferences(picky.id, SearchPreferences(age_min=18, age_max=20))
+    await wait_as_if_for(pool, 61, picky.id)
+    sweep = await app.usecases.claim_wait_hints()
+    assert [hint.user.id for hint in sweep.hints] == [picky.id]
+    # between the claim and the send, a woman of 19 comes and is paired with him
+    woman = tg_user(4079)
+    await onboard(app, woman, gender="female", age="19")
+    await search(app, woman.id)
+    telegram.clear()
+
+    await tell(sweep.hints, app.usecases, app.courier)
+    assert telegram.texts_to(picky.id) == []

@@ -19,6 +19,7 @@ from roulette.bot.delivery import Courier
 from roulette.bot.texts import partner_gender_name
 from roulette.usecases import UseCases
 from roulette.usecases.search import WAIT_HINT_BATCH
+from roulette.usecases.search import Unpaired
 from roulette.usecases.search import WaitHint
 from roulette.wishes import Wish
 
@@ -55,11 +56,18 @@ async def send_wait_hints(usecases: UseCases, courier: Courier) -> int:
     claimed = 0
     while True:
         sweep = await usecases.claim_wait_hints()
-        for hint in sweep.hints:
-            await courier.say(hint.user.id, partial(wait_hint_text, hint))
+        await tell(sweep.hints, usecases, courier)
         claimed += sweep.claimed
         if sweep.claimed < WAIT_HINT_BATCH:
             return claimed
+
+
+async def tell(hints: list[WaitHint], usecases: UseCases, courier: Courier) -> None:
+    """Send the claimed hints to those still searching: one paired since the claim (a batch's
+    sends take a while) would read advice about a search that is over, after "partner found"."""
+    for hint in hints:
+        if await usecases.get_current_chat(hint.user.id) is Unpaired.SEARCHING:
+            await courier.say(hint.user.id, partial(wait_hint_text, hint))
 
 
 async def hint_waiting_periodically(usecases: UseCases, courier: Courier) -> None:
