@@ -101,6 +101,17 @@ async def said(sender: SimUser, reader: SimUser, text: str) -> tuple[int, EmuMes
     return message_id, await copy_of(reader, sender, message_id)
 
 
+async def copy_recorded(database_url: str, sender: SimUser, message_id: int) -> None:
+    """Wait until the bot recorded which copy the partner got of that message: a reaction or a reply
+    to the copy in the instant between its sending and that record has nothing to map to (no
+    person reacts that fast; a test does)."""
+    deadline = asyncio.get_running_loop().time() + WAIT
+    query = "SELECT 1 FROM messages WHERE sender_id = $1 AND source_message_id = $2 AND relayed_message_id IS NOT NULL"
+    while not await fetch(database_url, query, sender.id, message_id):
+        assert asyncio.get_running_loop().time() < deadline, f"the copy of {message_id} was never recorded"
+        await asyncio.sleep(0.02)
+
+
 async def reaction_on(user: SimUser, message_id: int, emoji: list[str]) -> None:
     """Wait until the bot's reaction on that message of the user's chat is `emoji` (none: [])."""
     deadline = asyncio.get_running_loop().time() + WAIT
@@ -271,11 +282,13 @@ async def test_replies_point_at_the_partners_copy_and_edits_reach_it(emulator: B
 
 
 async def test_a_reaction_on_a_copy_shows_on_the_original_both_ways_changed_and_removed(
-    emulator: BotAPIEmulator, bot: BotProcess
+    emulator: BotAPIEmulator, bot: BotProcess, database_url: str
 ) -> None:
     alice, bob = await strangers_in_a_chat(emulator)
     question, question_copy = await said(alice, bob, "cats or dogs?")
     answer, answer_copy = await said(bob, alice, "cats, obviously")
+    await copy_recorded(database_url, alice, question)
+    await copy_recorded(database_url, bob, answer)
 
     await bob.react(question_copy.message_id, "👍")
     await reaction_on(alice, question, ["👍"])
@@ -631,6 +644,7 @@ async def test_in_webhook_mode_messages_and_reactions_relay_and_requests_without
 
         genuine = await alice.send_text("a genuine update")
         genuine_copy = await copy_of(bob, alice, genuine)
+        await copy_recorded(database_url, alice, genuine)
         await bob.react(genuine_copy.message_id, "👍")  # webhook mode asks for reactions too
         await reaction_on(alice, genuine, ["👍"])
         assert not any("forged" in m.body for m in bob.inbox)
