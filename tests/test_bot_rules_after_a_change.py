@@ -51,3 +51,22 @@ async def test_a_waiting_user_who_widens_a_wish_is_paired_with_someone_already_w
     assert any(text.startswith("🎉 Partner found!") for text in telegram.texts_to(bob.id))
     status = await app.usecases.get_current_chat(bob.id)
     assert isinstance(status, InChat) and status.partner_id == alice.id
+
+
+async def test_a_waiting_user_who_switches_language_is_paired_with_someone_waiting_in_it(
+    app: App, telegram: FakeTelegram
+) -> None:
+    alice, bob = tg_user(7221), tg_user(7222)
+    await onboard(app, alice, gender="female")
+    await onboard(app, bob)
+    await app.dispatcher.feed_update(app.bot, callback_update(bob, "l:ru"))
+    for user in (bob, alice):
+        await app.dispatcher.feed_update(app.bot, message_update(user, "/search"))
+    assert await app.usecases.get_current_chat(alice.id) is Unpaired.SEARCHING
+
+    await app.dispatcher.feed_update(app.bot, callback_update(alice, "l:ru"))
+
+    assert telegram.last_text_to(alice.id).startswith("🎉 Собеседник найден!")
+    assert any(text.startswith("🎉 Собеседник найден!") for text in telegram.texts_to(bob.id))
+    status = await app.usecases.get_current_chat(bob.id)
+    assert isinstance(status, InChat) and status.partner_id == alice.id

@@ -9,7 +9,6 @@ from roulette.storage.uow import Database
 from roulette.usecases.account import DeleteUser
 from roulette.usecases.account import GetUser
 from roulette.usecases.account import RegisterUser
-from roulette.usecases.account import SetLanguage
 from roulette.usecases.account import SetPartnerMedia
 from roulette.usecases.after_chat import BlockPartner
 from roulette.usecases.after_chat import FindReportable
@@ -37,6 +36,7 @@ from roulette.usecases.outbox import ClaimOverdue
 from roulette.usecases.outbox import FinishAlbumFlush
 from roulette.usecases.outbox import ForgetDelivered
 from roulette.usecases.profile import SetAge
+from roulette.usecases.profile import SetLanguage
 from roulette.usecases.profile import UpdatePreferences
 from roulette.usecases.profile import UpdateProfile
 from roulette.usecases.reactions import RelayReaction

@@ -52,14 +52,6 @@ class SetPartnerMedia(UseCase):
         return user if user is not None else UserNotFound(user_id)
 
 
-class SetLanguage(UseCase):
-    async def __call__(self, user_id: int, language: Language) -> User | UserNotFound:
-        async with self.db.uow() as uow:
-            user = await uow.users.set_language(user_id, language)
-            await uow.commit()
-        return user if user is not None else UserNotFound(user_id)
-
-
 class DeleteUser(UseCase):
     """End the user's chat and search, and erase or anonymise every row that names them (see
     sql/delete_user.sql for what stays, and why)."""

@@ -1,4 +1,4 @@
-"""Use cases of a user's profile and wishes, and of an admin's correction of an age.
+"""Use cases of a user's profile, wishes and language, and of an admin's correction of an age.
 
 A change applies the pairing rules again at once, as if the user and whoever they are with had
 just been paired: a chat the pair could no longer start ends (both told, neutrally, through the
@@ -21,6 +21,7 @@ from roulette.age_wall import class_ages
 from roulette.age_wall import fitted_to_class
 from roulette.age_wall import may_change_age
 from roulette.age_wall import within_class
+from roulette.domain import Language
 from roulette.domain import Profile
 from roulette.domain import SearchPreferences
 from roulette.domain import User
@@ -130,6 +131,18 @@ class UpdatePreferences(UseCase):
                 assert age is not None
                 return AgesOutsideClass(*class_ages(age))
             user = await uow.users.update_preferences(user_id, cut)
+            return await _commit(uow, user_id, user)
+
+
+class SetLanguage(UseCase):
+    """Change the interface language, which is also the language a partner of "my language" speaks:
+    the pairing rules apply again as for any change of profile."""
+
+    async def __call__(self, user_id: int, language: Language) -> Saved | UserNotFound:
+        async with self.db.uow() as uow:
+            if await _locked_user(uow, user_id) is None:
+                return UserNotFound(user_id)
+            user = await uow.users.set_language(user_id, language)
             return await _commit(uow, user_id, user)
 
 

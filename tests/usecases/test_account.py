@@ -21,6 +21,7 @@ from roulette.usecases import UseCases
 from roulette.usecases.account import Deleted
 from roulette.usecases.account import UserNotFound
 from roulette.usecases.chat import ChatClosed
+from roulette.usecases.profile import Saved
 from roulette.usecases.search import SearchOutcome
 from roulette.usecases.search import Unpaired
 from tests.support.members import MAN
@@ -71,7 +72,7 @@ async def test_profile_and_preferences_are_saved(usecases: UseCases) -> None:
 async def test_the_interface_language_can_be_changed(usecases: UseCases) -> None:
     await usecases.register_user(1, Language.EN)
     changed = await usecases.set_language(1, Language.RU)
-    assert isinstance(changed, User) and changed.language is Language.RU
+    assert isinstance(changed, Saved) and changed.user.language is Language.RU
     user = await usecases.get_user(1)
     assert user is not None and user.language is Language.RU
 

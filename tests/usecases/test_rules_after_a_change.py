@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 
+from roulette.domain import Language
 from roulette.domain import PartnerGender
 from roulette.domain import Profile
 from roulette.domain import SearchPreferences
@@ -25,6 +26,7 @@ from tests.support.members import MAN
 from tests.support.members import WOMAN
 from tests.support.members import chat_between
 from tests.support.members import member
+from tests.support.members import members_in_chat
 
 ADMIN = 900
 ROUNDS = 40
@@ -122,6 +124,27 @@ async def test_a_waiting_user_who_changes_a_wish_keeps_their_place_in_the_queue(
     assert place is not None and place["enqueued_at"] == since and place["hinted_at"] is not None
     found = await usecases.start_search(3)  # both women accept him: the longest waiting comes first
     assert isinstance(found, Paired) and found.partner.id == 1
+
+
+async def test_a_waiting_user_who_switches_language_is_paired_with_someone_waiting_in_it(usecases: UseCases) -> None:
+    await member(usecases, 1, WOMAN, 25)
+    await member(usecases, 2, MAN, 30)
+    await usecases.set_language(2, Language.RU)
+    assert await usecases.start_search(1) is SearchOutcome.WAITING
+    assert await usecases.start_search(2) is SearchOutcome.WAITING  # each wants their own language
+
+    saved = await usecases.set_language(1, Language.RU)
+
+    assert isinstance(saved, Saved) and isinstance(saved.paired, Paired) and saved.paired.partner.id == 2
+
+
+async def test_switching_language_away_from_a_partner_who_wants_their_own_ends_the_chat(usecases: UseCases) -> None:
+    chat_id = await members_in_chat(usecases, 1, 2)
+
+    saved = await usecases.set_language(1, Language.RU)
+
+    assert isinstance(saved, Saved) and saved.ended_chat == ChatClosed(chat_id, 2)
+    assert await usecases.get_current_chat(2) is Unpaired.IDLE
 
 
 # --- at the same instant --------------------------------------------------------------------------

@@ -67,7 +67,12 @@ async def cmd_language(message: Message) -> None:
 
 
 async def on_language(
-    query: CallbackQuery, callback_data: LanguageChoice, usecases: UseCases, languages: Languages, i18n: I18n
+    query: CallbackQuery,
+    callback_data: LanguageChoice,
+    usecases: UseCases,
+    languages: Languages,
+    i18n: I18n,
+    courier: Courier,
 ) -> None:
     language = callback_data.code
     result = await usecases.set_language(query.from_user.id, language)
@@ -79,6 +84,8 @@ async def on_language(
         await query.answer(_("Language changed."))
         if isinstance(query.message, Message):
             await query.message.edit_text(_("The interface is now in English."))
+    # "A partner of my language" follows the new one: a chat or a search may change with it
+    await courier.announce_change(result)
 
 
 async def cmd_deleteme(message: Message) -> None:
