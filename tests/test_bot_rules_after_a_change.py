@@ -4,6 +4,8 @@ the new wishes."""
 
 from __future__ import annotations
 
+import pytest
+
 from roulette.bot.app import App
 from roulette.usecases.search import InChat
 from roulette.usecases.search import Unpaired
@@ -34,39 +36,31 @@ async def test_a_wish_that_rules_out_the_partner_ends_the_chat_and_both_hear_onl
     assert await app.usecases.get_current_chat(alice.id) is Unpaired.IDLE
 
 
-async def test_a_waiting_user_who_widens_a_wish_is_paired_with_someone_already_waiting(
-    app: App, telegram: FakeTelegram
+@pytest.mark.parametrize(
+    ("apart", "together", "found"),
+    [
+        # he wants men, she is a woman; then he wants anyone
+        ("pf:gender:male", ("bob", "pf:gender:any"), "🎉 Partner found!"),
+        # he speaks Russian, she English, each wants their own; then she switches to Russian
+        ("l:ru", ("alice", "l:ru"), "🎉 Собеседник найден!"),
+    ],
+    ids=["a wider wish", "a language switch"],
+)
+async def test_a_waiting_user_whose_change_meets_someone_already_waiting_is_paired_with_them(
+    app: App, telegram: FakeTelegram, apart: str, together: tuple[str, str], found: str
 ) -> None:
     alice, bob = tg_user(7211), tg_user(7212)
     await onboard(app, alice, gender="female")
     await onboard(app, bob)
-    await app.dispatcher.feed_update(app.bot, callback_update(bob, "pf:gender:male"))
+    await app.dispatcher.feed_update(app.bot, callback_update(bob, apart))
     for user in (bob, alice):
         await app.dispatcher.feed_update(app.bot, message_update(user, "/search"))
     assert await app.usecases.get_current_chat(alice.id) is Unpaired.SEARCHING
 
-    await app.dispatcher.feed_update(app.bot, callback_update(bob, "pf:gender:any"))
+    who, change = together
+    await app.dispatcher.feed_update(app.bot, callback_update({"alice": alice, "bob": bob}[who], change))
 
-    assert telegram.last_text_to(alice.id).startswith("🎉 Partner found!")
-    assert any(text.startswith("🎉 Partner found!") for text in telegram.texts_to(bob.id))
-    status = await app.usecases.get_current_chat(bob.id)
-    assert isinstance(status, InChat) and status.partner_id == alice.id
-
-
-async def test_a_waiting_user_who_switches_language_is_paired_with_someone_waiting_in_it(
-    app: App, telegram: FakeTelegram
-) -> None:
-    alice, bob = tg_user(7221), tg_user(7222)
-    await onboard(app, alice, gender="female")
-    await onboard(app, bob)
-    await app.dispatcher.feed_update(app.bot, callback_update(bob, "l:ru"))
-    for user in (bob, alice):
-        await app.dispatcher.feed_update(app.bot, message_update(user, "/search"))
-    assert await app.usecases.get_current_chat(alice.id) is Unpaired.SEARCHING
-
-    await app.dispatcher.feed_update(app.bot, callback_update(alice, "l:ru"))
-
-    assert telegram.last_text_to(alice.id).startswith("🎉 Собеседник найден!")
-    assert any(text.startswith("🎉 Собеседник найден!") for text in telegram.texts_to(bob.id))
+    assert telegram.last_text_to(alice.id).startswith(found)
+    assert any(text.startswith(found) for text in telegram.texts_to(bob.id))
     status = await app.usecases.get_current_chat(bob.id)
     assert isinstance(status, InChat) and status.partner_id == alice.id
