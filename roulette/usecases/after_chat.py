@@ -159,6 +159,10 @@ class BlockPartner(UseCase):
 
     async def __call__(self, user_id: int, chat_id: int) -> Blocked | Refused:
         async with self.db.uow() as uow:
+            # The pairing lock first, as bans, reports and deletions take it: a search under way
+            # pairs before the block or sees it, and a /deleteme of the partner at the same instant
+            # goes wholly before or after (each would otherwise lock rows the other needs next).
+            await uow.queue.lock_queue_changes()
             outcome = await uow.safety.block(chat_id, user_id)
             if not outcome.member:
                 return Refused.NOT_YOUR_CHAT

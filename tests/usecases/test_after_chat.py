@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
@@ -13,12 +14,14 @@ import pytest
 from roulette.domain import Reputation
 from roulette.storage.uow import Database
 from roulette.usecases import UseCases
+from roulette.usecases.account import Deleted
 from roulette.usecases.after_chat import Blocked
 from roulette.usecases.after_chat import Refused
 from roulette.usecases.after_chat import Reported
 from roulette.usecases.after_chat import ReportPartner
 from roulette.usecases.after_chat import ReportPolicy
 from roulette.usecases.chat import ChatClosed
+from roulette.usecases.reconnect import Invited
 from roulette.usecases.search import Banned
 from roulette.usecases.search import InChat
 from roulette.usecases.search import Paired
@@ -28,6 +31,7 @@ from tests.support.members import chat_between
 from tests.support.members import ended_chat_between
 from tests.support.members import member
 from tests.support.members import members_in_chat
+from tests.support.members import wait_until_a_query_waits_for_a_lock
 
 
 def banned_nobody(result: object, *, about: int) -> bool:
@@ -227,6 +231,38 @@ async def test_a_blocked_pair_is_never_paired_again_even_when_both_search(
     # both are still available to anyone else
     result = await usecases.start_search(3)
     assert isinstance(result, Paired) and result.partner.id == first_to_search
+
+
+async def test_a_block_waits_for_a_search_under_way(usecases: UseCases, db: Database) -> None:
+    chat_id = await members_in_chat(usecases, 1, 2)
+
+    async with db.pool.acquire() as search, search.transaction():  # as a running search holds it
+        await search.execute("SELECT pg_advisory_xact_lock_shared(7301986)")
+        block = asyncio.create_task(usecases.block_partner(1, chat_id))
+        await wait_until_a_query_waits_for_a_lock(db.pool)
+        assert not block.done()
+
+    assert await block == Blocked(blocked_id=2, ended_chat=ChatClosed(chat_id, 2))
+
+
+async def test_a_block_and_the_partners_deleteme_at_the_same_instant_both_complete(
+    usecases: UseCases, pool: asyncpg.Pool[Any]
+) -> None:
+    for round_ in range(20):
+        blocker, deleted = 10 + 2 * round_, 11 + 2 * round_
+        await member(usecases, blocker)
+        await member(usecases, deleted)
+        # an earlier chat of theirs left an invitation to talk again, which both statements touch
+        earlier = await ended_chat_between(usecases, blocker, deleted)
+        assert isinstance(await usecases.ask_to_reconnect(deleted, earlier), Invited)
+        chat_id = await chat_between(usecases, blocker, deleted)
+
+        blocked, gone = await asyncio.gather(usecases.block_partner(blocker, chat_id), usecases.delete_user(deleted))
+
+        assert isinstance(gone, Deleted)
+        assert isinstance(blocked, Blocked) or blocked is Refused.PARTNER_GONE
+        assert await usecases.get_current_chat(blocker) is Unpaired.IDLE
+        assert await pool.fetchval("SELECT count(*) FROM chat_participants WHERE active") == 0
 
 
 async def test_blocking_after_the_chat_ended_leaves_the_current_chat_alone(usecases: UseCases) -> None:
