@@ -1,9 +1,10 @@
 -- Never pair these two again: the blocker and the other side of a chat the blocker was in.
 -- A partner who deleted their data (NULL in the chat) leaves nothing to block.
 -- member: the blocker was in the chat; blocked_id NULL: the partner deleted their data.
--- The pair's pending invitations to talk again are withdrawn (silently, as if ignored). An accept
--- under way holds its invitation's row: this waits for it, and the caller then finds the chat it
--- opened with the partner (and ends it); an accept that comes later finds no pending invitation.
+-- The pair's pending invitations to talk again are withdrawn (silently, as if ignored). The caller
+-- holds the pairing lock, as an accept does, so an accept under way finishes first: the caller
+-- then finds the chat it opened with the partner (and ends it); an accept that comes later finds
+-- no pending invitation. Without the lock, the invitation's row would order the two just the same.
 WITH chat AS (
     SELECT id, CASE WHEN user_a = $2 THEN user_b ELSE user_a END AS blocked_id
     FROM chats WHERE id = $1 AND $2 IN (user_a, user_b)

@@ -132,6 +132,7 @@ async def test_an_accept_waiting_behind_a_block_finds_the_invitation_withdrawn(
     asker, invitee = 501, 502
     chat_id, token = await invited_pair(usecases, pool, asker, invitee)
     async with usecases.block_partner.db.uow() as uow:
+        await uow.queue.lock_queue_changes()  # as the block's use case does first
         await uow.safety.block(chat_id, asker)
         accepting = asyncio.ensure_future(usecases.accept_reconnect(invitee, token))
         await wait_until_a_query_waits_for_a_lock(pool)
