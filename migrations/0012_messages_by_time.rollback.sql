@@ -1,0 +1,2 @@
+DROP INDEX messages_created_brin;
+CREATE INDEX messages_created_at ON messages (created_at);
