@@ -8,7 +8,9 @@ dict, nothing else), each on an emulator of its own so that both stay up and are
 turns (A B B A: a drift in the shared machine's speed hits both alike). The database is a
 throwaway one, created and dropped here, on the server in BENCH_DATABASE_URL or DATABASE_URL,
 else on the embedded PostgreSQL in .data/bench-postgres, with the server's own durability
-settings (reported with the results).
+settings (reported with the results). Before anything runs, the database is given a history
+(--history: 100,000 users whose chats ended an hour ago, with 1,000,000 messages), so that the
+bot's statements meet tables of a bot that has been running, not empty ones.
 
   1. Polling. The relay users (--pairs pairs) are paired through Anochat with /search. Pairing
      end to end: --pairing-users users of mixed wishes press /search at once; the database is
@@ -49,6 +51,7 @@ if str(ROOT) not in sys.path:  # run as a script: make `roulette` and `bench` im
 
 import asyncpg  # noqa: E402
 
+from bench.databases import add_history  # noqa: E402
 from bench.pairing_e2e import active_pairs  # noqa: E402
 from bench.pairing_e2e import add_easygoing_users  # noqa: E402
 from bench.pairing_e2e import add_mixed_users  # noqa: E402
@@ -111,6 +114,9 @@ class Plan:
     long_messages: int = TARGET_RSS_AFTER
     workers: tuple[int, ...] = (2, 3)
     seed: int = 1
+    # what the bot has seen before the run: users with ended chats, and their messages
+    history_users: int = 100_000
+    history_messages: int = 1_000_000
 
     @classmethod
     def quick(cls) -> Plan:
@@ -311,6 +317,7 @@ class Bench:
         await self.baseline_emulator.stop()
 
     async def add_users(self) -> None:
+        await add_history(self.pool, self.plan.history_users, self.plan.history_messages)
         await add_easygoing_users(self.pool, self.relay_ids)
         await add_mixed_users(self.pool, self.pairing_ids, self.plan.seed)
         for user_id in self.relay_ids:
@@ -713,7 +720,8 @@ def print_report(report: dict[str, Any]) -> None:
     plan, server, runs = report["plan"], report["server"], report["runs"]
     print()
     print(
-        f"Relay: {plan['pairs']} pairs, {plan['in_flight_per_user']} messages in flight per user when saturated;"
+        f"Relay: {plan['pairs']} pairs, {plan['in_flight_per_user']} messages in flight per user when saturated,"
+        f" after a history of {plan['history_users']:,} users and {plan['history_messages']:,} messages;"
         f" PostgreSQL {server['server_version']} ({server['source']}, fsync={server['fsync']},"
         f" synchronous_commit={server['synchronous_commit']}); {report['machine']['cpus']} CPUs"
         f" ({report['machine']['cpu']}); {report['wall_seconds']} s in all"
@@ -816,6 +824,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--long", type=int, help="messages the polling bot relays in all, for its memory (0: skip)")
     parser.add_argument("--workers", help="webhook worker counts to try, comma-separated (default 2,3; '' for none)")
     parser.add_argument("--pairing-users", type=int, help="users who /search at once (default 1000, quick 300)")
+    parser.add_argument("--history", help="users,messages the database holds before the run (default 100000,1000000)")
     parser.add_argument("--rounds", type=int, help="saturated rounds per mode, in turns (default 3, at least 3)")
     parser.add_argument("--profile", action="store_true", help="sample Anochat (saturated, each mode) with py-spy")
     return parser.parse_args(argv)
@@ -834,6 +843,9 @@ def plan_from(args: argparse.Namespace) -> Plan:
         changes["workers"] = tuple(int(value) for value in args.workers.split(",") if value)
     if args.pairing_users is not None:
         changes["pairing_users"] = args.pairing_users
+    if args.history is not None:
+        users, messages = (int(value) for value in args.history.split(","))
+        changes["history_users"], changes["history_messages"] = users, messages
     if args.rounds is not None:
         if args.rounds < 3:
             raise SystemExit("--rounds: at least 3 (a median and a spread need three)")
