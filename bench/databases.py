@@ -1,4 +1,4 @@
-"""A throwaway, migrated database for a bench, on the server the benches use."""
+"""A throwaway, migrated database for a bench, on the server the benches use; and a history to fill it with."""
 
 from __future__ import annotations
 
