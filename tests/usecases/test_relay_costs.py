@@ -30,6 +30,14 @@ async def _reads(connection: PoolConnectionProxy[Any], execute: str) -> int:
     return int(plan["Shared Hit Blocks"]) + int(plan["Shared Read Blocks"])
 
 
+async def _two_chats(usecases: UseCases) -> None:
+    """1 talks with 2, and 3 with 4."""
+    for user_id in (1, 2, 3, 4):
+        await member(usecases, user_id)
+    await chat_between(usecases, 1, 2)
+    await chat_between(usecases, 3, 4)
+
+
 async def _chat_of(pool: asyncpg.Pool[Any], user_id: int) -> int:
     chat_id = await pool.fetchval("SELECT chat_id FROM chat_participants WHERE user_id = $1 AND active", user_id)
     assert chat_id is not None
@@ -56,10 +64,7 @@ def _store(source_message_id: int) -> str:
 async def test_storing_a_message_reads_as_much_however_much_others_just_sent(
     usecases: UseCases, pool: asyncpg.Pool[Any]
 ) -> None:
-    for user_id in (1, 2, 3, 4):
-        await member(usecases, user_id)
-    await chat_between(usecases, 1, 2)
-    await chat_between(usecases, 3, 4)
+    await _two_chats(usecases)
     async with pool.acquire() as connection:
         await connection.execute(f"PREPARE relay_store AS {sql('store_message')}")
         few = await _reads(connection, _store(1))
@@ -75,10 +80,7 @@ async def test_storing_a_message_reads_as_much_however_much_others_just_sent(
 async def test_recording_a_copy_reads_as_much_in_a_table_that_grew_after_planning(
     usecases: UseCases, pool: asyncpg.Pool[Any]
 ) -> None:
-    for user_id in (1, 2, 3, 4):
-        await member(usecases, user_id)
-    await chat_between(usecases, 1, 2)
-    await chat_between(usecases, 3, 4)
+    await _two_chats(usecases)
     ours = await _chat_of(pool, 1)
     # no statistics are refreshed while the table grows: the plan made while it was small stays
     await pool.execute("ALTER TABLE messages SET (autovacuum_enabled = off)")
