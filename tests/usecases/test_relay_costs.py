@@ -15,8 +15,7 @@ from asyncpg.pool import PoolConnectionProxy
 
 from roulette.storage.queries import sql
 from roulette.usecases import UseCases
-from tests.support.members import chat_between
-from tests.support.members import member
+from tests.support.members import members_in_chat
 
 # how much more a statement may read once the table is large: a deeper index, not a scan
 SLACK = 20
@@ -28,20 +27,6 @@ async def _reads(connection: PoolConnectionProxy[Any], execute: str) -> int:
     explained = await connection.fetchval(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {execute}")
     plan = (json.loads(explained) if isinstance(explained, str) else explained)[0]["Plan"]
     return int(plan["Shared Hit Blocks"]) + int(plan["Shared Read Blocks"])
-
-
-async def _two_chats(usecases: UseCases) -> None:
-    """1 talks with 2, and 3 with 4."""
-    for user_id in (1, 2, 3, 4):
-        await member(usecases, user_id)
-    await chat_between(usecases, 1, 2)
-    await chat_between(usecases, 3, 4)
-
-
-async def _chat_of(pool: asyncpg.Pool[Any], user_id: int) -> int:
-    chat_id = await pool.fetchval("SELECT chat_id FROM chat_participants WHERE user_id = $1 AND active", user_id)
-    assert chat_id is not None
-    return int(chat_id)
 
 
 async def _others_write(pool: asyncpg.Pool[Any], chat_id: int, sender_id: int, first: int) -> None:
@@ -64,13 +49,14 @@ def _store(source_message_id: int) -> str:
 async def test_storing_a_message_reads_as_much_however_much_others_just_sent(
     usecases: UseCases, pool: asyncpg.Pool[Any]
 ) -> None:
-    await _two_chats(usecases)
+    await members_in_chat(usecases, 1, 2)
+    others = await members_in_chat(usecases, 3, 4)
     async with pool.acquire() as connection:
         await connection.execute(f"PREPARE relay_store AS {sql('store_message')}")
         few = await _reads(connection, _store(1))
 
         # the flood guard's count of sender 1 must not walk through sender 3's messages
-        await _others_write(pool, await _chat_of(pool, 3), 3, 1)
+        await _others_write(pool, others, 3, 1)
         await connection.execute("ANALYZE messages")  # fresh statistics: the plan is made again
         many = await _reads(connection, _store(2))
 
@@ -80,8 +66,8 @@ async def test_storing_a_message_reads_as_much_however_much_others_just_sent(
 async def test_recording_a_copy_reads_as_much_in_a_table_that_grew_after_planning(
     usecases: UseCases, pool: asyncpg.Pool[Any]
 ) -> None:
-    await _two_chats(usecases)
-    ours = await _chat_of(pool, 1)
+    ours = await members_in_chat(usecases, 1, 2)
+    others = await members_in_chat(usecases, 3, 4)
     # no statistics are refreshed while the table grows: the plan made while it was small stays
     await pool.execute("ALTER TABLE messages SET (autovacuum_enabled = off)")
     first, second = [
@@ -97,7 +83,7 @@ async def test_recording_a_copy_reads_as_much_in_a_table_that_grew_after_plannin
         await connection.execute(f"PREPARE record_copies AS {sql('record_relayed_many')}")
         small = await _reads(connection, f"EXECUTE record_copies('{{{first}}}', '{{501}}')")
 
-        await _others_write(pool, await _chat_of(pool, 3), 3, 1)
+        await _others_write(pool, others, 3, 1)
         large = await _reads(connection, f"EXECUTE record_copies('{{{second}}}', '{{502}}')")
 
     assert large - small <= SLACK, f"{small} buffers in a small table, {large} after {OTHERS_MESSAGES:,} more rows"
