@@ -40,7 +40,7 @@ from roulette.bot.probes import add_probe_routes
 from roulette.bot.probes import serve_probes
 from roulette.bot.refusals import RefuseNulCharacters
 from roulette.bot.retries import retry_requests
-from roulette.bot.routers import all_routers
+from roulette.bot.routers import route
 from roulette.bot.routers.relay import FloodNotices
 from roulette.bot.startup import introduce
 from roulette.bot.typed_answers import TypedAnswers
@@ -162,7 +162,7 @@ def build_app(settings: Settings, pool: asyncpg.Pool[Any], bot: Bot, i18n: I18n 
     dispatcher.message.outer_middleware(refuse_nul)
     dispatcher.edited_message.outer_middleware(refuse_nul)
     dispatcher.errors.register(on_error)
-    dispatcher.include_routers(*all_routers(settings.admin_ids, typed_answers))
+    route(dispatcher, settings.admin_ids, typed_answers)
     return App(bot, dispatcher, usecases, courier, albums, order, exactly_once, settings)
 
 

@@ -1,9 +1,10 @@
 """The hot path: every other message of a user in a chat is copied to the partner.
 
 Messages are copied (copyMessage), never forwarded: a forward shows the sender. One query
-stores the message and finds the partner; the copy is sent after it committed. Its router
-comes first and filters only on "not a command", so aiogram spends next to nothing before
-reaching it; commands nobody answers come back through a small router of their own, last.
+stores the message and finds the partner; the copy is sent after it committed. Its handlers
+sit on the dispatcher itself, ahead of every router, and filter only on "not a command", so
+aiogram spends next to nothing before reaching them; commands nobody answers come back
+through a small router of their own, last.
 """
 
 from __future__ import annotations
@@ -49,12 +50,11 @@ from roulette.usecases.search import Unpaired
 log = logging.getLogger(__name__)
 
 
-def build_router() -> Router:
-    """Chat messages and their edits. Commands skip it, so /stop or /help still work mid-question."""
-    router = Router(name="relay")
-    router.message.register(relay_message, ChatText())
-    router.edited_message.register(relay_edit)
-    return router
+def register(root: Router) -> None:
+    """Chat messages and their edits, on `root`'s own observers, ahead of its sub-routers.
+    Commands skip them, so /stop or /help still work mid-question."""
+    root.message.register(relay_message, ChatText())
+    root.edited_message.register(relay_edit)
 
 
 def build_unknown_commands_router() -> Router:
