@@ -16,7 +16,6 @@ import asyncpg
 from aiogram import Bot
 from aiogram import Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.types import BotCommand
@@ -42,6 +41,7 @@ from roulette.bot.refusals import RefuseNulCharacters
 from roulette.bot.retries import retry_requests
 from roulette.bot.routers import route
 from roulette.bot.routers.relay import FloodNotices
+from roulette.bot.session import JsonSession
 from roulette.bot.startup import introduce
 from roulette.bot.typed_answers import TypedAnswers
 from roulette.bot.wait_hints import hint_waiting_periodically
@@ -102,9 +102,9 @@ def build_bot(settings: Settings, token: str | None = None) -> Bot:
     if secret is None:
         raise ValueError("BOT_TOKEN is not set")
     session = (
-        AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+        JsonSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
         if settings.telegram_api_url
-        else AiohttpSession()
+        else JsonSession()
     )
     return Bot(secret, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
