@@ -39,11 +39,13 @@ from roulette.storage.pool import create_pool
 from roulette.storage.repositories import user_from_record
 from roulette.storage.uow import Database
 from roulette.usecases import UseCases
+from roulette.usecases.account import UserNotFound
 from roulette.usecases.after_chat import Refused
 from roulette.usecases.after_chat import Reported
 from roulette.usecases.after_chat import ReportPartner
 from roulette.usecases.after_chat import ReportPolicy
 from roulette.usecases.chat import ChatClosed
+from roulette.usecases.profile import AgesOutsideClass
 from roulette.usecases.search import InChat
 from roulette.usecases.search import Paired
 from roulette.usecases.search import SearchOutcome
@@ -357,6 +359,98 @@ async def test_searches_in_other_pools_do_not_wait_for_a_busy_pool(
         paired = await many.start_search(second.id)
         assert isinstance(paired, Paired) and paired.partner.id in waiting_men
         waiting_men.remove(paired.partner.id)
+    await assert_matchmaking_guarantees(wide_pool)
+
+
+# --- a chosen partner taken meanwhile --------------------------------------------------------
+
+# C accepts any language, so a search of the English pool and one of those who accept any
+# language can both choose C, each under its own pool's lock. The one that loses C must pair with
+# D, who is compatible too and waits, not wait beside D.
+C_ANY_EN, D_RU, S_EN, S_ANY_RU = 1, 2, 3, 4
+
+
+def woman(user_id: int, language: Language, wish: PartnerLanguage) -> User:
+    return User(
+        user_id,
+        language=language,
+        profile=Profile(Gender.FEMALE, 30),
+        preferences=SearchPreferences(partner_language=wish),
+    )
+
+
+def man(user_id: int, language: Language, wish: PartnerLanguage) -> User:
+    preferences = SearchPreferences(PartnerGender.FEMALE, partner_language=wish)
+    return User(user_id, language=language, profile=Profile(Gender.MALE, 30), preferences=preferences)
+
+
+async def c_then_d_waiting(many: UseCases, pool: asyncpg.Pool[Any], *searchers: User) -> None:
+    await add_users(
+        pool,
+        [woman(C_ANY_EN, Language.EN, PartnerLanguage.ANY), woman(D_RU, Language.RU, PartnerLanguage.SAME), *searchers],
+    )
+    assert await many.start_search(C_ANY_EN) is SearchOutcome.WAITING  # C waits longest: everyone's first choice
+    assert await many.start_search(D_RU) is SearchOutcome.WAITING
+
+
+async def wait_until_waiting_for_a_row(pool: asyncpg.Pool[Any]) -> None:
+    """Until a session waits for another transaction (a DELETE of a queue row that one deleted)."""
+    while True:
+        if await pool.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted)"
+        ):
+            return
+        await asyncio.sleep(0.01)
+
+
+async def test_a_search_that_loses_its_partner_to_another_pool_pairs_with_the_next(
+    many: UseCases, wide_pool: asyncpg.Pool[Any]
+) -> None:
+    await c_then_d_waiting(
+        many, wide_pool, man(S_EN, Language.EN, PartnerLanguage.SAME), man(S_ANY_RU, Language.RU, PartnerLanguage.ANY)
+    )
+    async with wide_pool.acquire() as first, first.transaction():
+        # the English pool's search has taken C and not committed yet
+        [me, partner] = await first.fetch("SELECT role, id FROM start_search($1, NULL) ORDER BY role", S_EN)
+        assert (me["role"], partner["role"], partner["id"]) == ("me", "partner", C_ANY_EN)
+        second = asyncio.create_task(many.start_search(S_ANY_RU))
+        await asyncio.wait_for(wait_until_waiting_for_a_row(wide_pool), 60)  # it chose C too, and waits for C's row
+    result = await second
+    assert isinstance(result, Paired) and result.partner.id == D_RU
+    await assert_matchmaking_guarantees(wide_pool)
+
+
+async def test_a_search_whose_partner_cancels_meanwhile_pairs_with_the_next(
+    many: UseCases, wide_pool: asyncpg.Pool[Any]
+) -> None:
+    await c_then_d_waiting(many, wide_pool, man(S_ANY_RU, Language.RU, PartnerLanguage.ANY))
+    async with wide_pool.acquire() as cancelling, cancelling.transaction():
+        assert await cancelling.fetchval("DELETE FROM search_queue WHERE user_id = $1 RETURNING user_id", C_ANY_EN)
+        search = asyncio.create_task(many.start_search(S_ANY_RU))
+        await asyncio.wait_for(wait_until_waiting_for_a_row(wide_pool), 60)
+    result = await search
+    assert isinstance(result, Paired) and result.partner.id == D_RU
+    await assert_matchmaking_guarantees(wide_pool)
+
+
+async def test_a_change_of_wishes_whose_partner_cancels_meanwhile_pairs_with_the_next(
+    many: UseCases, wide_pool: asyncpg.Pool[Any]
+) -> None:
+    # The search a change of wishes runs happens inside the change's transaction: only the attempt
+    # that lost C is undone, and the change itself is kept.
+    searcher = man(S_ANY_RU, Language.RU, PartnerLanguage.ANY)
+    await add_users(wide_pool, [searcher])
+    await many.update_preferences(S_ANY_RU, SearchPreferences(PartnerGender.MALE, partner_language=PartnerLanguage.ANY))
+    assert await many.start_search(S_ANY_RU) is SearchOutcome.WAITING  # wants men, nobody to pair with yet
+    await c_then_d_waiting(many, wide_pool)
+    async with wide_pool.acquire() as cancelling, cancelling.transaction():
+        assert await cancelling.fetchval("DELETE FROM search_queue WHERE user_id = $1 RETURNING user_id", C_ANY_EN)
+        change = asyncio.create_task(many.update_preferences(S_ANY_RU, searcher.preferences))
+        await asyncio.wait_for(wait_until_waiting_for_a_row(wide_pool), 60)
+    saved = await change
+    assert not isinstance(saved, UserNotFound | AgesOutsideClass)
+    assert saved.paired is not None and saved.paired.partner.id == D_RU
+    assert await many.get_current_chat(S_ANY_RU) == InChat(saved.paired.chat_id, D_RU)
     await assert_matchmaking_guarantees(wide_pool)
 
 

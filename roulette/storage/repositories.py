@@ -44,6 +44,7 @@ _SET_PARTNER_MEDIA = sql("set_partner_media")
 _SET_AGE_BY_ADMIN = sql("set_age_by_admin")
 _LOCK_QUEUE_CHANGES = sql("lock_queue_changes")
 _START_SEARCH = sql("start_search")
+PAIRING_ATTEMPTS = 20  # runs of a search whose chosen partner is taken meanwhile (_pairing_step)
 _DEQUEUE_SEARCH = sql("dequeue_search")
 _KEEP_PLACE_IN_QUEUE = sql("keep_place_in_queue")
 _IS_SEARCHING = sql("is_searching")
@@ -193,13 +194,11 @@ class QueueRepository:
     async def start_search(self, user_id: int) -> SearchOutcome | None:
         """The whole pairing step, lock included (see sql/start_search.sql); None for an unknown user.
 
-        Run it outside a transaction: the pairing lock is then held only while it runs; or inside
-        one that holds the pairing lock exclusively (sql/lock_queue_changes.sql), which keeps every
-        other search out until it commits. It records the update being handled itself, in the same
-        statement (see exactly_once).
-        """
+        Run it outside a transaction (the pairing lock is held only while it runs) or in one that
+        holds the pairing lock exclusively (sql/lock_queue_changes.sql), keeping out every other
+        search. It records the update being handled itself, in the same statement (exactly_once)."""
         async with exactly_once.recorded_by_statement() as update_id:
-            records = await self._connection.fetch(_START_SEARCH, user_id, update_id)
+            records = await self._pairing_step(user_id, update_id)
             if update_id is not None and any(record["role"] == "duplicate" for record in records):
                 raise exactly_once.DuplicateUpdate(update_id)
         me = next((record for record in records if record["role"] == "me"), None)
@@ -218,6 +217,21 @@ class QueueRepository:
             partner=user_from_record(partner) if partner is not None else None,
             queued=me["queued"],
         )
+
+    async def _pairing_step(self, user_id: int, update_id: int | None) -> list[asyncpg.Record]:
+        """The pairing function, run again when the partner it chose was taken meanwhile: it then
+        fails, having changed nothing (end of sql/functions/start_search.sql), and each failure
+        means another search or a cancel committed. In a transaction, a savepoint undoes it."""
+        for attempt in range(1, PAIRING_ATTEMPTS + 1):
+            try:
+                if not self._connection.is_in_transaction():
+                    return await self._connection.fetch(_START_SEARCH, user_id, update_id)
+                async with self._connection.transaction():
+                    return await self._connection.fetch(_START_SEARCH, user_id, update_id)
+            except asyncpg.SerializationError:
+                if attempt == PAIRING_ATTEMPTS:
+                    raise
+        return []  # not reached: the last attempt returns or raises
 
     async def dequeue(self, user_id: int) -> bool:
         """Leave the queue; False if not in it."""

@@ -188,8 +188,10 @@ BEGIN
                      w.enqueued_at, w.user_id
             LIMIT 1
         ), taken AS (
-            -- Leaving the queue (cancel) takes no lock: a candidate who left after this
-            -- statement's snapshot is not deleted here, and then the searcher waits instead.
+            -- The candidate may be gone by now: taken by a search in another pool (a user who
+            -- accepts any language can be chosen from two pools at once) or out of the queue by
+            -- their own cancel, which takes no lock. This DELETE then waits for that change to
+            -- commit and takes nobody; the check after this statement starts the search again.
             DELETE FROM search_queue q USING candidate c WHERE q.user_id = c.id RETURNING q.user_id
         ), chat AS (
             INSERT INTO chats (user_a, user_b) SELECT taken.user_id, searcher FROM taken RETURNING id, user_a
@@ -208,7 +210,7 @@ BEGIN
                                       partner_age_max, interests_mode, partner_language)
             SELECT e.id, e.gender, e.age, e.interests, e.language, e.partner_gender, e.partner_age_min,
                    e.partner_age_max, e.interests_mode, e.partner_language
-            FROM eligible e WHERE NOT EXISTS (SELECT 1 FROM taken)
+            FROM eligible e WHERE NOT EXISTS (SELECT 1 FROM candidate)
             RETURNING user_id
         )
         -- Two rows: the searcher (with what the statement did), and the new partner if paired.
@@ -223,5 +225,16 @@ BEGIN
                u.banned_until, NULL::boolean, NULL::boolean, NULL::bigint, NULL::bigint, NULL::boolean,
                NULL::bigint, NULL::boolean
         FROM users u JOIN taken ON u.id = taken.user_id;
+    -- A searcher who could search is now either in a chat or in the queue, unless the partner
+    -- chosen was gone (above). Waiting then could leave them apart from another compatible user
+    -- who waits: undo everything instead, locks included, and let the caller run the search again
+    -- (roulette/storage/repositories.py); its new snapshot sees the change that took the partner.
+    IF NOT EXISTS (SELECT 1 FROM search_queue q WHERE q.user_id = searcher)
+       AND NOT EXISTS (SELECT 1 FROM chat_participants p WHERE p.user_id = searcher AND p.active)
+       AND EXISTS (SELECT 1 FROM users u WHERE u.id = searcher AND u.gender IS NOT NULL AND u.age IS NOT NULL
+                   AND (u.banned_until IS NULL OR u.banned_until <= now())) THEN
+        RAISE EXCEPTION 'the partner chosen for user % was taken meanwhile', searcher
+            USING ERRCODE = 'serialization_failure';
+    END IF;
 END
 $function$;
