@@ -15,12 +15,15 @@ import random
 from collections import Counter
 from collections.abc import AsyncIterator
 from collections.abc import Awaitable
+from collections.abc import Callable
 from collections.abc import Iterable
 from itertools import combinations
 from typing import Any
+from typing import TypeVar
 
 import asyncpg
 import pytest
+from asyncpg.pool import PoolConnectionProxy
 
 from roulette.domain import INTEREST_CATALOG
 from roulette.domain import Gender
@@ -53,6 +56,7 @@ from roulette.usecases.search import Unpaired
 from tests.support.seeding import add_users
 from tests.support.workers import run_at_once
 
+T = TypeVar("T")
 POOL_SIZE = 8
 CROWD = 200
 ROUNDS = 5
@@ -403,19 +407,34 @@ async def wait_until_waiting_for_a_row(pool: asyncpg.Pool[Any]) -> None:
         await asyncio.sleep(0.01)
 
 
+async def while_c_is_taken(
+    pool: asyncpg.Pool[Any], take_c: Callable[[PoolConnectionProxy[Any]], Awaitable[object]], search: Awaitable[T]
+) -> T:
+    """Run `search` while another transaction has taken C out of the queue, uncommitted; the
+    transaction commits once the search waits for C's row, which it chose."""
+    async with pool.acquire() as other, other.transaction():
+        await take_c(other)
+        searching = asyncio.ensure_future(search)
+        await asyncio.wait_for(wait_until_waiting_for_a_row(pool), 60)
+    return await searching
+
+
+async def cancel_c(connection: PoolConnectionProxy[Any]) -> None:
+    assert await connection.fetchval("DELETE FROM search_queue WHERE user_id = $1 RETURNING user_id", C_ANY_EN)
+
+
 async def test_a_search_that_loses_its_partner_to_another_pool_pairs_with_the_next(
     many: UseCases, wide_pool: asyncpg.Pool[Any]
 ) -> None:
     await c_then_d_waiting(
         many, wide_pool, man(S_EN, Language.EN, PartnerLanguage.SAME), man(S_ANY_RU, Language.RU, PartnerLanguage.ANY)
     )
-    async with wide_pool.acquire() as first, first.transaction():
-        # the English pool's search has taken C and not committed yet
-        [me, partner] = await first.fetch("SELECT role, id FROM start_search($1, NULL) ORDER BY role", S_EN)
+
+    async def english_pool_takes_c(connection: PoolConnectionProxy[Any]) -> None:
+        [me, partner] = await connection.fetch("SELECT role, id FROM start_search($1, NULL) ORDER BY role", S_EN)
         assert (me["role"], partner["role"], partner["id"]) == ("me", "partner", C_ANY_EN)
-        second = asyncio.create_task(many.start_search(S_ANY_RU))
-        await asyncio.wait_for(wait_until_waiting_for_a_row(wide_pool), 60)  # it chose C too, and waits for C's row
-    result = await second
+
+    result = await while_c_is_taken(wide_pool, english_pool_takes_c, many.start_search(S_ANY_RU))
     assert isinstance(result, Paired) and result.partner.id == D_RU
     await assert_matchmaking_guarantees(wide_pool)
 
@@ -424,11 +443,7 @@ async def test_a_search_whose_partner_cancels_meanwhile_pairs_with_the_next(
     many: UseCases, wide_pool: asyncpg.Pool[Any]
 ) -> None:
     await c_then_d_waiting(many, wide_pool, man(S_ANY_RU, Language.RU, PartnerLanguage.ANY))
-    async with wide_pool.acquire() as cancelling, cancelling.transaction():
-        assert await cancelling.fetchval("DELETE FROM search_queue WHERE user_id = $1 RETURNING user_id", C_ANY_EN)
-        search = asyncio.create_task(many.start_search(S_ANY_RU))
-        await asyncio.wait_for(wait_until_waiting_for_a_row(wide_pool), 60)
-    result = await search
+    result = await while_c_is_taken(wide_pool, cancel_c, many.start_search(S_ANY_RU))
     assert isinstance(result, Paired) and result.partner.id == D_RU
     await assert_matchmaking_guarantees(wide_pool)
 
@@ -443,11 +458,7 @@ async def test_a_change_of_wishes_whose_partner_cancels_meanwhile_pairs_with_the
     await many.update_preferences(S_ANY_RU, SearchPreferences(PartnerGender.MALE, partner_language=PartnerLanguage.ANY))
     assert await many.start_search(S_ANY_RU) is SearchOutcome.WAITING  # wants men, nobody to pair with yet
     await c_then_d_waiting(many, wide_pool)
-    async with wide_pool.acquire() as cancelling, cancelling.transaction():
-        assert await cancelling.fetchval("DELETE FROM search_queue WHERE user_id = $1 RETURNING user_id", C_ANY_EN)
-        change = asyncio.create_task(many.update_preferences(S_ANY_RU, searcher.preferences))
-        await asyncio.wait_for(wait_until_waiting_for_a_row(wide_pool), 60)
-    saved = await change
+    saved = await while_c_is_taken(wide_pool, cancel_c, many.update_preferences(S_ANY_RU, searcher.preferences))
     assert not isinstance(saved, UserNotFound | AgesOutsideClass)
     assert saved.paired is not None and saved.paired.partner.id == D_RU
     assert await many.get_current_chat(S_ANY_RU) == InChat(saved.paired.chat_id, D_RU)
