@@ -19,6 +19,8 @@ from aiogram.types import BufferedInputFile
 from aiogram.types import InlineKeyboardButton
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.types import ReplyParameters
+from aiohttp import FormData
+from aiohttp import JsonPayload
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
@@ -94,7 +96,8 @@ async def test_json_calls_reach_telegram_whole(emu: BotAPIEmulator, bot: Bot) ->
     alice = emu.user(first_name="Alice")
     await alice.send_command("/start")
     markup = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text="Next", callback_data="next")]])
-    assert bot.session.json_body(bot, SendMessage(chat_id=alice.id, text="x")) is not None  # type: ignore[attr-defined]
+    assert isinstance(bot.session, JsonSession)
+    assert isinstance(bot.session.build_form_data(bot, SendMessage(chat_id=alice.id, text="x")), JsonPayload)
     sent = await bot.send_message(alice.id, "<b>Pick</b> one", reply_markup=markup)
     stored = alice.inbox[-1]
     assert stored.message_id == sent.message_id
@@ -109,7 +112,8 @@ async def test_a_call_with_a_file_still_goes_as_multipart(emu: BotAPIEmulator, b
     alice = emu.user(first_name="Alice")
     await alice.send_command("/start")
     upload = SendDocument(chat_id=alice.id, document=BufferedInputFile(b"abc", filename="notes.txt"), caption="doc")
-    assert bot.session.json_body(bot, upload) is None  # type: ignore[attr-defined]
+    assert isinstance(bot.session, JsonSession)
+    assert isinstance(bot.session.build_form_data(bot, upload), FormData)
     document = await bot(upload)
     assert document.document is not None and document.document.file_name == "notes.txt"
     assert alice.inbox[-1].kind == "document"
