@@ -2,7 +2,7 @@
 
     python bench/bench_copy_ids.py [--messages 4000] [--batch 1,8]
 
-The relay path stores each message (sql/store_message.sql) and, once the copy was sent, writes the
+The relay path stores each message (sql/store_messages.sql) and, once the copy was sent, writes the
 copy's id with an UPDATE of an indexed column (sql/record_relayed_many.sql, several relays sharing
 one statement). docs/scaling.md proposed an insert-only table `(message_id, chat_id,
 relayed_message_id)` instead. Both are run here with the real store statement, on one connection,
@@ -39,6 +39,9 @@ from roulette.domain import Gender  # noqa: E402
 from roulette.domain import MessageContent  # noqa: E402
 from roulette.domain import Profile  # noqa: E402
 from roulette.domain import User  # noqa: E402
+from roulette.storage.message_store import StoreRequest  # noqa: E402
+from roulette.storage.message_store import StoreRules  # noqa: E402
+from roulette.storage.message_store import store_messages  # noqa: E402
 from roulette.storage.pool import create_pool  # noqa: E402
 from roulette.storage.repositories import MessageRepository  # noqa: E402
 from roulette.storage.uow import Database  # noqa: E402
@@ -97,8 +100,8 @@ async def block(
     started = time.perf_counter()
     for n in range(first, first + BLOCK):
         sender, chat_id = senders[n % len(senders)]
-        stored = await messages.store(
-            sender, n, MessageContent.text_message(f"message {n}"), None, None, 10**6, 1, 1, []
+        (stored,) = await store_messages(
+            connection, [StoreRequest(sender, n, MessageContent.text_message(f"message {n}"))], StoreRules(10**6, 1)
         )
         assert stored.message_id is not None
         pending.append((stored.message_id, chat_id, 10**9 + n))

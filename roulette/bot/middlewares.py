@@ -108,7 +108,7 @@ class StateOnDemand(FSMContextMiddleware):
 
     aiogram loads the FSM state for every update, which on the relay path would be a database
     round trip per message for a state that is nearly always empty. For messages the relay's
-    own query reads it instead (sql/store_message.sql), and the few states that expect typed
+    own query reads it instead (sql/store_messages.sql), and the few states that expect typed
     input are answered from there (roulette/bot/typed_answers.py). So: message handlers must not
     use StateFilter (tests/test_bot_routers.py enforces it); callback handlers may, their state
     is still loaded. Everything else is as in

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import asyncpg
 
+from roulette.storage.batches import Batches
 from roulette.storage.repositories import MessageRepository
 
 
@@ -19,36 +19,12 @@ class RelayedCopies:
 
     def __init__(self, pool: asyncpg.Pool[Any]) -> None:
         self._pool = pool
-        self._pending: list[tuple[int, int]] = []
-        self._written: asyncio.Future[None] | None = None
+        self._batches: Batches[None, tuple[int, int], None] = Batches(self._write)
 
     async def record(self, message_id: int, relayed_message_id: int) -> None:
-        self._pending.append((message_id, relayed_message_id))
-        if self._written is None:
-            loop = asyncio.get_running_loop()
-            self._written = loop.create_future()
-            loop.call_soon(self._start_write)
-        await asyncio.shield(self._written)
+        await self._batches.submit(None, (message_id, relayed_message_id))
 
-    def _start_write(self) -> None:
-        copies, written = self._pending, self._written
-        self._pending, self._written = [], None
-        assert written is not None
-        task = asyncio.create_task(self._write(copies))
-        task.add_done_callback(lambda done: _settle(written, done))
-
-    async def _write(self, copies: list[tuple[int, int]]) -> None:
+    async def _write(self, _key: None, copies: list[tuple[int, int]]) -> list[None]:
         async with self._pool.acquire() as connection:
             await MessageRepository(connection).record_relayed(copies)
-
-
-def _settle(future: asyncio.Future[None], task: asyncio.Task[None]) -> None:
-    if future.done():
-        return
-    error = None if task.cancelled() else task.exception()
-    if task.cancelled():
-        future.cancel()
-    elif error is not None:
-        future.set_exception(error)
-    else:
-        future.set_result(None)
+        return [None] * len(copies)

@@ -51,7 +51,6 @@ _IS_SEARCHING = sql("is_searching")
 _CREATE_CHAT = sql("create_chat")
 _GET_ACTIVE_CHAT = sql("get_active_chat")
 _END_ACTIVE_CHAT = sql("end_active_chat")
-_STORE_MESSAGE = sql("store_message")
 _RECORD_RELAYED_MANY = sql("record_relayed_many")
 _FIND_RELAYED_COPY = sql("find_relayed_copy")
 _CHAT_HISTORY = sql("chat_history")
@@ -279,19 +278,6 @@ class ChatRepository:
 
 
 @dataclass(frozen=True, slots=True)
-class StoredMessage:
-    awaiting_input: str | None  # set: the message answers a question of the bot; nothing stored
-    chat_id: int | None  # None: the sender is not in a chat
-    partner_id: int | None
-    partner_media: MediaDelivery | None  # the partner's own choice; None: the default for their age
-    partner_age: int | None
-    message_id: int | None  # None: nothing stored (not in a chat, awaiting input, or flood guard)
-    flooded: bool
-    relayed_message_id: int | None  # set: this message was stored and relayed before
-    reply_to_message_id: int | None  # in the partner's chat
-
-
-@dataclass(frozen=True, slots=True)
 class EditedMessage:
     partner_id: int | None  # None: the sender is not in a chat
     flooded: bool  # over the flood limit: nothing recorded
@@ -301,7 +287,7 @@ class EditedMessage:
     partner_age: int | None
 
 
-def _media(value: str | None) -> MediaDelivery | None:
+def media_of(value: str | None) -> MediaDelivery | None:
     return MediaDelivery(value) if value is not None else None
 
 
@@ -323,47 +309,6 @@ def message_from_record(record: asyncpg.Record) -> Message:
 class MessageRepository:
     def __init__(self, connection: Connection) -> None:
         self._connection = connection
-
-    async def store(
-        self,
-        sender_id: int,
-        source_message_id: int,
-        content: MessageContent,
-        media_group_id: str | None,
-        reply_to_source_id: int | None,
-        flood_limit: int,
-        flood_window_seconds: float,
-        fsm_bot_id: int,
-        input_states: list[str],
-    ) -> StoredMessage:
-        """Store a message in the sender's active chat, unless it answers a question of the bot."""
-        record = await self._connection.fetchrow(
-            _STORE_MESSAGE,
-            sender_id,
-            source_message_id,
-            content.kind.value,
-            content.text,
-            content.caption,
-            content.file_id,
-            media_group_id,
-            reply_to_source_id,
-            flood_limit,
-            flood_window_seconds,
-            fsm_bot_id,
-            input_states,
-        )
-        assert record is not None
-        return StoredMessage(
-            awaiting_input=record["awaiting_input"],
-            chat_id=record["chat_id"],
-            partner_id=record["partner_id"],
-            partner_media=_media(record["partner_media"]),
-            partner_age=record["partner_age"],
-            message_id=record["message_id"],
-            flooded=record["flooded"],
-            relayed_message_id=record["relayed_message_id"],
-            reply_to_message_id=record["reply_to_message_id"],
-        )
 
     async def record_relayed(self, copies: list[tuple[int, int]]) -> None:
         """Remember the partner-side ids of relayed messages: (message id, copy's id) pairs."""
@@ -391,7 +336,7 @@ class MessageRepository:
             record["flooded"],
             record["message_id"],
             record["relayed_message_id"],
-            _media(record["partner_media"]),
+            media_of(record["partner_media"]),
             record["partner_age"],
         )
 

@@ -10,6 +10,7 @@ from asyncpg.pool import PoolConnectionProxy
 from asyncpg.transaction import Transaction
 
 from roulette.storage import exactly_once
+from roulette.storage.message_store import MessageStore
 from roulette.storage.moderation import ModerationRepository
 from roulette.storage.moderation import RetentionRepository
 from roulette.storage.outbox import OutboxRepository
@@ -131,6 +132,7 @@ class Database:
 
     def __init__(self, pool: asyncpg.Pool[Any]) -> None:
         self.pool = pool
+        self.message_store = MessageStore(pool)
         self.relayed_copies = RelayedCopies(pool)
 
     def uow(self) -> UnitOfWork:

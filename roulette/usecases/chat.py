@@ -12,6 +12,8 @@ from roulette.domain import MediaDelivery
 from roulette.domain import MessageContent
 from roulette.domain import check_edit
 from roulette.domain import media_delivery
+from roulette.storage.message_store import StoreRequest
+from roulette.storage.message_store import StoreRules
 from roulette.storage.repositories import ActiveChat
 from roulette.usecases.use_case import UseCase
 
@@ -102,18 +104,15 @@ class SendMessage(UseCase):
         reply_to_message_id: int | None = None,
         prompt: InputPrompt | None = None,
     ) -> SendResult:
-        async with self.db.statement() as statement:
-            stored = await statement.messages.store(
-                sender_id,
-                source_message_id,
-                content,
-                media_group_id,
-                reply_to_message_id,
+        stored = await self.db.message_store.store(
+            StoreRequest(sender_id, source_message_id, content, media_group_id, reply_to_message_id),
+            StoreRules(
                 self.flood.max_messages,
                 self.flood.window_seconds,
                 prompt.bot_id if prompt is not None else 0,
-                list(prompt.states) if prompt is not None else [],
-            )
+                prompt.states if prompt is not None else (),
+            ),
+        )
         if stored.awaiting_input is not None:
             return AwaitingInput(stored.awaiting_input)
         if stored.chat_id is None or stored.partner_id is None:

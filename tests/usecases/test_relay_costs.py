@@ -42,8 +42,9 @@ async def _others_write(pool: asyncpg.Pool[Any], chat_id: int, sender_id: int, f
 
 
 def _store(source_message_id: int) -> str:
-    # sender 1, a text, no album, no reply; the flood guard at 20 per 10 s; no question pending
-    return f"EXECUTE relay_store(1, {source_message_id}, 'text', 'hi', NULL, NULL, NULL, NULL, 20, 10, 0, '{{}}')"
+    # one message: sender 1, a text, no album, no reply; the flood guard at 20 per 10 s; no question pending
+    arrays = f"'{{1}}', '{{{source_message_id}}}', '{{text}}', '{{hi}}', '{{NULL}}', '{{NULL}}', '{{NULL}}', '{{NULL}}'"
+    return f"EXECUTE relay_store({arrays}, 20, 10, 0, '{{}}')"
 
 
 async def test_storing_a_message_reads_as_much_however_much_others_just_sent(
@@ -52,7 +53,7 @@ async def test_storing_a_message_reads_as_much_however_much_others_just_sent(
     await members_in_chat(usecases, 1, 2)
     others = await members_in_chat(usecases, 3, 4)
     async with pool.acquire() as connection:
-        await connection.execute(f"PREPARE relay_store AS {sql('store_message')}")
+        await connection.execute(f"PREPARE relay_store AS {sql('store_messages')}")
         few = await _reads(connection, _store(1))
 
         # the flood guard's count of sender 1 must not walk through sender 3's messages
