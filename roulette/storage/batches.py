@@ -66,20 +66,9 @@ class Batches(Generic[K, R, T]):
             if len(items) == 1:
                 _fail(items[0][1], error)
             else:
-                await asyncio.gather(*(self._run_alone(key, request, future) for request, future in items))
+                await asyncio.gather(*(self._run_batch(key, [item]) for item in items))
             return
         for (_, future), result in zip(items, results, strict=True):
-            _resolve(future, result)
-
-    async def _run_alone(self, key: K, request: R, future: asyncio.Future[T]) -> None:
-        try:
-            (result,) = await self._run(key, [request])
-        except asyncio.CancelledError:
-            future.cancel()
-            raise
-        except Exception as error:
-            _fail(future, error)
-        else:
             _resolve(future, result)
 
 
